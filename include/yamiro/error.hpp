@@ -1,0 +1,39 @@
+// yamiro's single error type. Thrown inside the library, caught once in main and
+// mapped to the exit codes documented in the README (SPEC §8).
+#pragma once
+#include <stdexcept>
+#include <string>
+
+namespace yamiro {
+
+enum class ErrorKind {
+  Usage,        // bad command line or option value            -> exit 2
+  Input,        // an input file is missing, corrupt or refused -> exit 1
+  Model,        // a model cannot be found, read or understood  -> exit 3
+  Device,       // a device is missing or failed                -> exit 4
+  Io,           // an output cannot be written                  -> exit 1
+  Interrupted,  // cancelled by the user                        -> exit 130
+};
+
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  ErrorKind kind() const noexcept { return kind_; }
+
+ private:
+  ErrorKind kind_;
+};
+
+// Process exit codes (SPEC §8).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitModel = 3;
+inline constexpr int kExitDevice = 4;
+inline constexpr int kExitInterrupted = 130;
+
+// The exit code a run that ends with an error of this kind returns.
+int exit_code(ErrorKind kind) noexcept;
+const char* to_string(ErrorKind kind) noexcept;
+
+}  // namespace yamiro

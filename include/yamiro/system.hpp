@@ -1,0 +1,48 @@
+// Facts about the host and the choices derived from them. Torch-free and unit-tested.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "yamiro/engine.hpp"
+
+namespace yamiro {
+
+struct CpuFeatures {
+  std::string model;
+  bool avx2 = false, avx512f = false, avx512_bf16 = false, amx_bf16 = false, neon = false;
+};
+
+// Reads /proc/cpuinfo (Linux); all false where it cannot tell.
+CpuFeatures cpu_features();
+// Parses the text of /proc/cpuinfo (exposed for tests).
+CpuFeatures parse_cpuinfo(const std::string& text);
+
+// CPUs this process may run on (affinity mask and cgroup CPU quota), at least 1.
+int available_cpus();
+// Physical memory available to the process (cgroup limit if lower), in bytes; 0 if unknown.
+std::uint64_t available_memory_bytes();
+
+enum class DeviceKind { CPU, CUDA, MPS };
+
+// What LibTorch can reach on this machine.
+struct DeviceProfile {
+  std::string torch_version;
+  bool cuda_built = false;  // this LibTorch has CUDA support
+  int cuda_devices = 0;
+  bool mps = false;
+};
+DeviceProfile device_profile();
+
+// Precision `auto` resolves to fp16 on CUDA/MPS, bf16 on a CPU with AVX512-BF16 or AMX,
+// else fp32. An explicit choice is returned unchanged.
+Precision choose_precision(Precision requested, DeviceKind device, const CpuFeatures& cpu);
+
+// Largest tile (input pixels a side) whose estimated working set for `batch` tiles fits in
+// `budget_bytes`; 0 (= whole image) when the whole image fits. Never below 32.
+int auto_tile(const ArchInfo& arch, int bytes_per_value, std::uint64_t budget_bytes, int width, int height, int batch);
+
+// Estimated peak bytes of one forward over a tile of w x h input pixels.
+std::uint64_t forward_bytes(const ArchInfo& arch, int bytes_per_value, int w, int h);
+
+}  // namespace yamiro

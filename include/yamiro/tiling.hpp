@@ -1,0 +1,36 @@
+// Tile planning: pure arithmetic, no LibTorch (unit-tested on its own).
+#pragma once
+#include <vector>
+
+namespace yamiro {
+
+struct Rect {
+  int x = 0, y = 0, w = 0, h = 0;
+  int right() const { return x + w; }
+  int bottom() const { return y + h; }
+  bool operator==(const Rect& o) const { return x == o.x && y == o.y && w == o.w && h == o.h; }
+};
+
+// One tile: `core` is the part of the input it is responsible for; `padded` is the core
+// grown by `pad` pixels on each side, clipped to the image when border is zero, or
+// allowed past the edge (to be mirrored) otherwise. Cores cover the image exactly once.
+struct Tile {
+  Rect core;
+  Rect padded;
+};
+
+// Splits a width x height image into tiles of at most `tile` pixels a side (0 = one
+// tile). `clip_to_image` keeps padded rects inside the image (zero-border mode).
+// Throws Error(Usage) for negative sizes.
+std::vector<Tile> plan_tiles(int width, int height, int tile, int pad, bool clip_to_image);
+
+// The padded rect of one core whose tiles are at most max_w x max_h: grown by `pad` on
+// each side to a uniform size (so tiles batch); with `clip_to_image` shifted inwards at
+// the image edge instead of leaving it (more real context, never outside the image).
+Rect pad_rect(const Rect& core, int max_w, int max_h, int pad, int width, int height, bool clip_to_image);
+
+// Maps a coordinate outside [0, n) back inside by mirroring without repeating the edge
+// pixel (reflect-101, as numpy's 'reflect'); valid for any offset.
+int mirror_index(int i, int n);
+
+}  // namespace yamiro

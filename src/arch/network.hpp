@@ -1,0 +1,40 @@
+// Networks in LibTorch (internal; only engine code includes this).
+#pragma once
+#include <ATen/ATen.h>
+
+#include <memory>
+
+#include "yamiro/model.hpp"
+
+namespace yamiro::arch {
+
+struct NetOptions {
+  at::Device device = at::kCPU;
+  at::ScalarType dtype = at::kFloat;
+  bool channels_last = false;
+  // Plain mode: textbook forward (out-of-place ops, concatenations), as the Python
+  // reference runs it. Used as the speed baseline; numerically the same network.
+  bool plain = false;
+};
+
+// A network ready to run: weights already on the device, in the chosen dtype and layout.
+// forward() takes [N,3,H,W] in [0,1] (dtype/device/layout of the options) and returns
+// [N,3,H*scale,W*scale]. Not thread-safe.
+class Network {
+ public:
+  virtual ~Network() = default;
+  virtual at::Tensor forward(const at::Tensor& x) = 0;
+};
+
+// Builds the network for `info.arch`. Throws Error(Model) for an unknown architecture.
+std::unique_ptr<Network> make_network(const ArchInfo& info, const StateDict& weights, const NetOptions& options);
+
+// Shared helper: one host tensor as a device tensor in the options' dtype (and
+// channels-last for 4-D weights when asked).
+at::Tensor to_device(const HostTensor& t, const NetOptions& options);
+
+// Architecture factories, one per file; registered in registry.cpp.
+std::unique_ptr<Network> make_rrdbnet(const ArchInfo&, const StateDict&, const NetOptions&);
+std::unique_ptr<Network> make_srvgg_compact(const ArchInfo&, const StateDict&, const NetOptions&);
+
+}  // namespace yamiro::arch

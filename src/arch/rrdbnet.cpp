@@ -1,0 +1,102 @@
+// RRDBNet (ESRGAN / Real-ESRGAN x4plus): conv_first, residual-in-residual dense blocks,
+// conv_body, two nearest x2 upsamplings with convs, conv_hr, conv_last. Scale 2 and 1
+// fold the input with pixel_unshuffle first.
+#include <array>
+#include <vector>
+
+#include "arch/network.hpp"
+
+namespace yamiro::arch {
+namespace {
+
+struct Conv {
+  at::Tensor w, b;
+  at::Tensor operator()(const at::Tensor& x) const { return at::conv2d(x, w, b, 1, 1); }
+};
+
+Conv load_conv(const StateDict& sd, const std::string& key, const NetOptions& opt) {
+  return Conv{to_device(sd.at(key + ".weight"), opt), to_device(sd.at(key + ".bias"), opt)};
+}
+
+at::Tensor lrelu(at::Tensor x, bool plain) { return plain ? at::leaky_relu(x, 0.2) : at::leaky_relu_(x, 0.2); }
+
+class RrdbNet final : public Network {
+ public:
+  RrdbNet(const ArchInfo& info, const StateDict& sd, const NetOptions& opt)
+      : scale_(info.scale), nf_(info.hyper.at("num_feat")), gc_(info.hyper.at("num_grow_ch")), opt_(opt) {
+    first_ = load_conv(sd, "conv_first", opt);
+    const int nb = info.hyper.at("num_block");
+    for (int b = 0; b < nb; ++b) {
+      Block block;
+      for (int r = 0; r < 3; ++r)
+        for (int k = 0; k < 5; ++k)
+          block[r][k] = load_conv(sd, "body." + std::to_string(b) + ".rdb" + std::to_string(r + 1) + ".conv" + std::to_string(k + 1), opt);
+      body_.push_back(std::move(block));
+    }
+    conv_body_ = load_conv(sd, "conv_body", opt);
+    up1_ = load_conv(sd, "conv_up1", opt);
+    up2_ = load_conv(sd, "conv_up2", opt);
+    hr_ = load_conv(sd, "conv_hr", opt);
+    last_ = load_conv(sd, "conv_last", opt);
+  }
+
+  at::Tensor forward(const at::Tensor& input) override {
+    at::Tensor x = input;
+    if (scale_ == 2) x = at::pixel_unshuffle(x, 2);
+    if (scale_ == 1) x = at::pixel_unshuffle(x, 4);
+    at::Tensor feat = first_(x);
+    at::Tensor body = feat;
+    for (const auto& block : body_) body = rrdb(block, body);
+    body = conv_body_(body);
+    feat = opt_.plain ? feat + body : body.add_(feat);
+    feat = lrelu(up1_(upsample2(feat)), opt_.plain);
+    feat = lrelu(up2_(upsample2(feat)), opt_.plain);
+    return last_(lrelu(hr_(feat), opt_.plain));
+  }
+
+ private:
+  using Block = std::array<std::array<Conv, 5>, 3>;
+
+  static at::Tensor upsample2(const at::Tensor& x) {
+    const std::vector<int64_t> size = {x.size(2) * 2, x.size(3) * 2};
+    return at::upsample_nearest2d(x, size, c10::nullopt, c10::nullopt);
+  }
+
+  at::Tensor rrdb(const Block& block, const at::Tensor& x) const {
+    at::Tensor out = x;
+    for (const auto& convs : block) out = rdb(convs, out);
+    return opt_.plain ? out * 0.2 + x : out.mul_(0.2).add_(x);
+  }
+
+  // Dense block: conv k sees the concatenation of the input and all earlier outputs.
+  at::Tensor rdb(const std::array<Conv, 5>& c, const at::Tensor& x) const {
+    if (opt_.plain) {
+      std::vector<at::Tensor> feats = {x};
+      for (int k = 0; k < 4; ++k) feats.push_back(at::leaky_relu(c[k](at::cat(feats, 1)), 0.2));
+      return c[4](at::cat(feats, 1)) * 0.2 + x;
+    }
+    // One buffer holds the growing concatenation, so nothing is copied twice.
+    const auto fmt = x.suggest_memory_format();
+    at::Tensor buf = at::empty({x.size(0), nf_ + 4 * gc_, x.size(2), x.size(3)}, x.options().memory_format(fmt));
+    buf.narrow(1, 0, nf_).copy_(x);
+    for (int k = 0; k < 4; ++k) {
+      at::Tensor y = c[k](buf.narrow(1, 0, nf_ + k * gc_));
+      buf.narrow(1, nf_ + k * gc_, gc_).copy_(at::leaky_relu_(y, 0.2));
+    }
+    return c[4](buf).mul_(0.2).add_(x);
+  }
+
+  int scale_;
+  int64_t nf_, gc_;
+  NetOptions opt_;
+  Conv first_, conv_body_, up1_, up2_, hr_, last_;
+  std::vector<Block> body_;
+};
+
+}  // namespace
+
+std::unique_ptr<Network> make_rrdbnet(const ArchInfo& info, const StateDict& sd, const NetOptions& opt) {
+  return std::make_unique<RrdbNet>(info, sd, opt);
+}
+
+}  // namespace yamiro::arch

@@ -1,0 +1,81 @@
+// yamiro info: the system profile (human text, or --json).
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/common.hpp"
+#include "yamiro/io.hpp"
+#include "yamiro/model.hpp"
+#include "yamiro/system.hpp"
+
+namespace fs = std::filesystem;
+
+namespace yamiro::cli {
+namespace {
+
+nlohmann::json profile() {
+  const CpuFeatures cpu = cpu_features();
+  const DeviceProfile dev = device_profile();
+  nlohmann::json isa = nlohmann::json::array();
+  if (cpu.avx2) isa.push_back("AVX2");
+  if (cpu.avx512f) isa.push_back("AVX-512");
+  if (cpu.avx512_bf16) isa.push_back("AVX512-BF16");
+  if (cpu.amx_bf16) isa.push_back("AMX-BF16");
+  if (cpu.neon) isa.push_back("NEON");
+  nlohmann::json models = nlohmann::json::array();
+  for (const auto& dir : model_dirs()) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) continue;
+    for (const auto& e : fs::directory_iterator(dir, ec))
+      if (e.path().extension() == ".param") models.push_back({{"name", e.path().stem().string()}, {"path", e.path().string()}});
+  }
+  const DeviceKind best = dev.mps ? DeviceKind::MPS : dev.cuda_devices > 0 ? DeviceKind::CUDA : DeviceKind::CPU;
+  return {
+      {"yamiro", YAMIRO_VERSION},
+      {"cpu", {{"model", cpu.model}, {"cpus_available", available_cpus()}, {"isa", isa}}},
+      {"memory_available_bytes", available_memory_bytes()},
+      {"libraries", {{"libtorch", dev.torch_version}, {"opencv", image_io_available()}}},
+      {"devices",
+       {{"cuda_built", dev.cuda_built}, {"cuda_devices", dev.cuda_devices}, {"mps", dev.mps},
+        {"auto", best == DeviceKind::MPS ? "mps" : best == DeviceKind::CUDA ? "cuda:0" : "cpu"},
+        {"precision_auto", {{"cpu", to_string(choose_precision(Precision::Auto, DeviceKind::CPU, cpu))},
+                            {"cuda", to_string(choose_precision(Precision::Auto, DeviceKind::CUDA, cpu))}}}}},
+      {"model_dirs", model_dirs()},
+      {"models", models},
+  };
+}
+
+int run_info(bool json) {
+  const nlohmann::json p = profile();
+  if (json) {
+    std::cout << p.dump(1) << std::endl;
+    return 0;
+  }
+  std::cout << "yamiro " << p["yamiro"].get<std::string>() << "\n"
+            << "CPU:        " << p["cpu"]["model"].get<std::string>() << ", " << p["cpu"]["cpus_available"] << " CPUs available\n"
+            << "ISA:        ";
+  for (const auto& i : p["cpu"]["isa"]) std::cout << i.get<std::string>() << " ";
+  std::cout << "\nMemory:     " << p["memory_available_bytes"].get<std::uint64_t>() / (1 << 20) << " MiB available\n"
+            << "LibTorch:   " << p["libraries"]["libtorch"].get<std::string>() << "\n"
+            << "CUDA:       " << (p["devices"]["cuda_built"].get<bool>() ? std::to_string(p["devices"]["cuda_devices"].get<int>()) + " device(s)" : "not in this LibTorch") << "\n"
+            << "MPS:        " << (p["devices"]["mps"].get<bool>() ? "available" : "not available") << "\n"
+            << "auto:       " << p["devices"]["auto"].get<std::string>() << ", precision cpu="
+            << p["devices"]["precision_auto"]["cpu"].get<std::string>() << " cuda=" << p["devices"]["precision_auto"]["cuda"].get<std::string>() << "\n"
+            << "Model dirs: ";
+  for (const auto& d : p["model_dirs"]) std::cout << d.get<std::string>() << "  ";
+  std::cout << "\nModels:     ";
+  for (const auto& m : p["models"]) std::cout << m["name"].get<std::string>() << " (" << m["path"].get<std::string>() << ")  ";
+  std::cout << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+Command register_info(CLI::App& app, const GlobalFlags&) {
+  auto json = std::make_shared<bool>(false);
+  CLI::App* cmd = app.add_subcommand("info", "system profile: CPU, memory, devices, libraries, models");
+  cmd->add_flag("--json", *json, "print JSON");
+  return {cmd, [json] { return run_info(*json); }};
+}
+
+}  // namespace yamiro::cli

@@ -1,0 +1,46 @@
+// Options shared by the subcommands that run the engine, and small CLI helpers.
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+
+#include "yamiro/engine.hpp"
+
+namespace yamiro::cli {
+
+struct EngineFlags {
+  std::string model = kDefaultModel;
+  std::string device = "auto";
+  std::string precision = "auto";
+  std::string border = "zero";
+  int tile = -1;
+  int tile_pad = -1;
+  int batch = 1;
+  int threads = 0;
+};
+
+// Adds -m, --device, --precision, --tile, --tile-pad, --batch, --threads, --border.
+void add_engine_flags(CLI::App& cmd, EngineFlags& flags);
+// Validates and converts; throws Error(Usage).
+EngineOptions to_engine_options(const EngineFlags& flags);
+
+// Global flags every subcommand reads.
+struct GlobalFlags {
+  bool quiet = false;
+  bool verbose = false;
+  bool no_progress = false;
+};
+
+// A subcommand: its CLI11 app and what to run (after logging is set up) when it was
+// given. `run` returns the exit code or throws yamiro::Error.
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+Command register_upscale(CLI::App& app, const GlobalFlags& global);
+Command register_bench(CLI::App& app, const GlobalFlags& global);
+Command register_info(CLI::App& app, const GlobalFlags& global);
+
+}  // namespace yamiro::cli

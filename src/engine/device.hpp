@@ -1,0 +1,25 @@
+// Device selection (internal, LibTorch).
+#pragma once
+#include <ATen/ATen.h>
+
+#include <string>
+
+#include "yamiro/system.hpp"
+
+namespace yamiro {
+
+struct DeviceChoice {
+  at::Device device = at::kCPU;
+  DeviceKind kind = DeviceKind::CPU;
+  std::string name;    // "cpu", "cuda:0", "mps"
+  std::string reason;  // why auto picked it
+};
+
+// "auto" tries MPS, then CUDA, then CPU. A named device that is missing is an error:
+// Error(Device); an unknown name is Error(Usage).
+DeviceChoice select_device(const std::string& spec);
+
+// "cuda out of memory" and friends, across LibTorch versions.
+bool is_out_of_memory(const std::exception& e);
+
+}  // namespace yamiro

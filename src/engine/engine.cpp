@@ -1,0 +1,316 @@
+// The engine: tiles from host memory, batched forwards on the device, and the output
+// assembled on the host directly in the output's pixel type.
+#include "yamiro/engine.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <map>
+#include <numeric>
+
+#include <ATen/Parallel.h>
+
+#include "arch/network.hpp"
+#include "engine/device.hpp"
+#include "yamiro/error.hpp"
+#include "yamiro/system.hpp"
+#include "yamiro/tiling.hpp"
+
+namespace yamiro {
+namespace {
+
+// Thrown by the test hook that stands in for a device running out of memory.
+struct SimulatedOom : std::runtime_error {
+  SimulatedOom() : std::runtime_error("simulated out of memory") {}
+};
+
+at::ScalarType dtype_of(Precision p) {
+  switch (p) {
+    case Precision::BF16: return at::kBFloat16;
+    case Precision::FP16: return at::kHalf;
+    default: return at::kFloat;
+  }
+}
+
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+std::string rect_text(const Rect& r) {
+  return std::to_string(r.w) + "x" + std::to_string(r.h) + " at (" + std::to_string(r.x) + "," + std::to_string(r.y) + ")";
+}
+
+// Index tensor for rows/columns [start, start+len) mirrored into [0, n).
+at::Tensor mirrored_indices(int start, int len, int n) {
+  std::vector<int64_t> idx(len);
+  for (int i = 0; i < len; ++i) idx[i] = mirror_index(start + i, n);
+  return at::tensor(idx, at::kLong);
+}
+
+// Crops [h, w, ...] dims 0/1 (or 1/2 for planar) to `r`, mirroring outside the image.
+at::Tensor crop(const at::Tensor& t, int hdim, const Rect& r, int width, int height) {
+  at::Tensor out = t;
+  if (r.y >= 0 && r.bottom() <= height) out = out.narrow(hdim, r.y, r.h);
+  else out = out.index_select(hdim, mirrored_indices(r.y, r.h, height));
+  if (r.x >= 0 && r.right() <= width) out = out.narrow(hdim + 1, r.x, r.w);
+  else out = out.index_select(hdim + 1, mirrored_indices(r.x, r.w, width));
+  return out;
+}
+
+// One pass of the network over the image: which source channels feed R, G, B and where
+// the result goes (3 channels, or 1 channel of luma for gray and alpha planes).
+struct Pass {
+  std::array<int64_t, 3> src;
+  int dst;
+  int out_channels;
+};
+
+}  // namespace
+
+struct Engine::Impl {
+  ArchInfo info;
+  EngineOptions opt;
+  EngineSetup setup;
+  DeviceChoice dev;
+  StateDict fallback_weights;  // kept only when an auto-selected accelerator may need the CPU
+  std::unique_ptr<arch::Network> net;
+  int pad = kDefaultTilePad;
+  int tile_limit = 0;  // after an out-of-memory, tiles never exceed this (0 = no limit)
+  std::uint64_t budget = 0;
+
+  void build(const StateDict& weights) {
+    arch::NetOptions n;
+    n.device = dev.device;
+    n.dtype = dtype_of(setup.precision);
+    n.channels_last = setup.channels_last;
+    n.plain = opt.baseline;
+    try {
+      net = arch::make_network(info, weights, n);
+    } catch (const c10::Error& e) {
+      throw Error(ErrorKind::Device, "cannot place the model on " + dev.name + " in " + to_string(setup.precision) + ": " +
+                                         first_line(e.what_without_backtrace()));
+    }
+  }
+
+  int bytes_per_value() const { return setup.precision == Precision::FP32 ? 4 : 2; }
+
+  int tile_for(int w, int h) const {
+    int t = opt.tile >= 0 ? opt.tile : auto_tile(info, bytes_per_value(), budget, w, h, opt.batch);
+    if (tile_limit > 0) t = (t == 0) ? tile_limit : std::min(t, tile_limit);
+    return t;
+  }
+
+  // Runs the network over `tiles`, batching tiles of equal shape. `load` gives the
+  // [3,h,w] float host tensor of a padded rect; `store` receives the device output of one
+  // tile ([3,h*s,w*s]) with its tile. OOM halves the tile and redoes the failed tiles.
+  template <typename Load, typename Store>
+  void run(const std::vector<Tile>& tiles, int tile, int width, int height, Progress* progress, const Load& load,
+           const Store& store) {
+    std::map<std::pair<int, int>, std::vector<const Tile*>> groups;
+    for (const auto& t : tiles) groups[{t.padded.w, t.padded.h}].push_back(&t);
+    const std::size_t batch = static_cast<std::size_t>(std::max(1, opt.batch));
+    for (const auto& [shape, members] : groups) {
+      for (std::size_t i = 0; i < members.size(); i += batch) {
+        if (progress && progress->cancel.load()) throw Error(ErrorKind::Interrupted, "cancelled");
+        const std::vector<const Tile*> chunk(members.begin() + i, members.begin() + std::min(members.size(), i + batch));
+        at::Tensor out;
+        try {
+          out = forward(chunk, load);
+        } catch (const std::exception& e) {
+          if (!dynamic_cast<const SimulatedOom*>(&e) && !is_out_of_memory(e)) {
+            if (const auto* ye = dynamic_cast<const Error*>(&e)) throw *ye;
+            throw Error(ErrorKind::Device, "inference failed on " + dev.name + " for tile " + rect_text(chunk[0]->core) +
+                                               ": " + first_line(e.what()));
+          }
+          retry_smaller(chunk, tile, width, height, progress, load, store);
+          continue;
+        }
+        for (std::size_t k = 0; k < chunk.size(); ++k) {
+          store(out[static_cast<int64_t>(k)], *chunk[k]);
+          tick(progress);
+        }
+      }
+    }
+  }
+
+  template <typename Load>
+  at::Tensor forward(const std::vector<const Tile*>& chunk, const Load& load) {
+    if (opt.test_oom_above > 0 && std::max(chunk[0]->padded.w, chunk[0]->padded.h) > opt.test_oom_above) throw SimulatedOom();
+    std::vector<at::Tensor> items;
+    items.reserve(chunk.size());
+    for (const Tile* t : chunk) items.push_back(load(t->padded));
+    at::Tensor x = at::stack(items).to(dev.device, dtype_of(setup.precision));
+    if (setup.channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
+    at::NoGradGuard no_grad;
+    return net->forward(x);
+  }
+
+  template <typename Load, typename Store>
+  void retry_smaller(const std::vector<const Tile*>& chunk, int tile, int width, int height, Progress* progress,
+                     const Load& load, const Store& store) {
+    const int current = tile > 0 ? tile : std::max(width, height);
+    const int half = std::max(32, current / 2);
+    if (current <= 32) {
+      if (opt.device == "auto" && dev.kind != DeviceKind::CPU) {
+        spdlog::warn("out of memory on {} at the smallest tile; continuing on the CPU", dev.name);
+        dev = select_device("cpu");
+        setup.device = dev.name;
+        build(fallback_weights);
+        tile_limit = 0;
+        for (const Tile* t : chunk) run({*t}, 0, width, height, nullptr, load, store), tick(progress);
+        return;
+      }
+      throw Error(ErrorKind::Device, "out of memory on " + dev.name + " even with 32-pixel tiles (tile " + rect_text(chunk[0]->core) + ")");
+    }
+    spdlog::warn("out of memory on {} with tile {}; retrying with tile {}", dev.name, current, half);
+    tile_limit = half;
+    for (const Tile* t : chunk) {
+      // Re-plan this tile's core with smaller tiles; context still comes from the full image.
+      std::vector<Tile> sub = plan_tiles(t->core.w, t->core.h, half, 0, true);
+      for (auto& s : sub) {
+        s.core.x += t->core.x;
+        s.core.y += t->core.y;
+        s.padded = pad_rect(s.core, sub.front().core.w, sub.front().core.h, pad, width, height, opt.border == Border::Zero);
+      }
+      run(sub, half, width, height, nullptr, load, store);
+      tick(progress);
+    }
+  }
+
+  static void tick(Progress* progress) {
+    if (!progress) return;
+    const int done = ++progress->tiles_done;
+    if (progress->on_tile) progress->on_tile(done, progress->tiles_total.load());
+  }
+};
+
+Engine::Engine(const Model& model, const EngineOptions& options) : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  m.info = model.info;
+  m.opt = options;
+  if (options.tile < -1 || options.batch < 1 || options.threads < 0 || options.tile_pad < -1)
+    throw Error(ErrorKind::Usage, "invalid engine options (tile >= 0, tile-pad >= 0, batch >= 1, threads >= 0)");
+  m.pad = options.tile_pad >= 0 ? options.tile_pad : kDefaultTilePad;
+  m.setup.threads = options.threads > 0 ? options.threads : available_cpus();
+  at::set_num_threads(m.setup.threads);
+  m.dev = select_device(options.device);
+  m.setup.device = m.dev.name;
+  const CpuFeatures cpu = cpu_features();
+  m.setup.precision = options.baseline ? Precision::FP32 : choose_precision(options.precision, m.dev.kind, cpu);
+  if (m.dev.kind == DeviceKind::CPU && m.setup.precision == Precision::FP16)
+    throw Error(ErrorKind::Usage, "precision fp16 is not supported on the CPU (use bf16 or fp32)");
+  if (m.dev.kind == DeviceKind::CPU && m.setup.precision == Precision::BF16 && !cpu.avx512_bf16 && !cpu.amx_bf16)
+    spdlog::warn("this CPU has no AVX512-BF16/AMX: bf16 will be emulated and slow");
+  m.setup.channels_last = options.channels_last && !options.baseline;
+  const std::uint64_t mem = available_memory_bytes();
+  m.budget = m.dev.kind == DeviceKind::CPU ? std::min<std::uint64_t>(mem ? mem / 4 : (1ull << 30), 2ull << 30) : (4ull << 30);
+  if (options.device == "auto" && m.dev.kind != DeviceKind::CPU) m.fallback_weights = model.weights;
+  m.build(model.weights);
+  spdlog::debug("engine: {} on {} ({}), {}, {} threads, channels-last {}", model.info.summary(), m.dev.name, m.dev.reason,
+                to_string(m.setup.precision), m.setup.threads, m.setup.channels_last);
+}
+
+Engine::~Engine() = default;
+Engine::Engine(Engine&&) noexcept = default;
+Engine& Engine::operator=(Engine&&) noexcept = default;
+
+int Engine::scale() const { return impl_->info.scale; }
+const EngineSetup& Engine::setup() const { return impl_->setup; }
+int Engine::tile_for(int width, int height) const { return impl_->tile_for(width, height); }
+int Engine::tile_pad() const { return impl_->pad; }
+
+Image Engine::upscale(const Image& in, Progress* progress) {
+  if (in.width <= 0 || in.height <= 0 || (in.channels != 1 && in.channels != 3 && in.channels != 4) ||
+      (in.depth_bytes != 1 && in.depth_bytes != 2) ||
+      in.data.size() != static_cast<std::size_t>(in.width) * in.height * in.channels * in.depth_bytes)
+    throw Error(ErrorKind::Input, "engine: malformed image buffer");
+  Impl& m = *impl_;
+  const int s = m.info.scale;
+  Image out(in.width * s, in.height * s, in.channels, in.depth_bytes);
+  const bool wide = in.depth_bytes == 2;
+  const at::Tensor src = at::from_blob(const_cast<std::uint8_t*>(in.data.data()), {in.height, in.width, in.channels},
+                                       wide ? at::kShort : at::kByte);
+  std::vector<Pass> passes;
+  if (in.channels == 1) passes.push_back({{0, 0, 0}, 0, 1});
+  else passes.push_back({{0, 1, 2}, 0, 3});
+  if (in.channels == 4) passes.push_back({{3, 3, 3}, 3, 1});
+
+  const int tile = m.tile_for(in.width, in.height);
+  const auto tiles = plan_tiles(in.width, in.height, tile, m.pad, m.opt.border == Border::Zero);
+  if (progress) {
+    progress->tiles_done = 0;
+    progress->tiles_total = static_cast<int>(tiles.size() * passes.size());
+  }
+  const float maxv = static_cast<float>(in.max_value());
+  for (const Pass& pass : passes) {
+    const at::Tensor chan = at::tensor(std::vector<int64_t>(pass.src.begin(), pass.src.end()), at::kLong);
+    const bool identity = in.channels == 3;
+    auto load = [&](const Rect& r) {
+      at::Tensor t = crop(src, 0, r, in.width, in.height);
+      if (!identity) t = t.index_select(2, chan);
+      t = wide ? t.to(at::kInt).bitwise_and(0xFFFF).to(at::kFloat) : t.to(at::kFloat);
+      return t.permute({2, 0, 1}).div_(maxv);
+    };
+    auto store = [&](const at::Tensor& y_dev, const Tile& t) {
+      // Quantise on the device so only output pixels cross back to the host.
+      at::Tensor y = y_dev.to(at::kFloat);
+      if (pass.out_channels == 1) {
+        // BT.601 luma, as OpenCV's RGB->gray: the network sees gray as RGB and returns RGB.
+        y = (y[0] * 0.299f + y[1] * 0.587f + y[2] * 0.114f).unsqueeze(0);
+      }
+      const int ox = (t.core.x - t.padded.x) * s, oy = (t.core.y - t.padded.y) * s;
+      y = y.narrow(1, oy, t.core.h * s).narrow(2, ox, t.core.w * s);
+      y = y.clamp(0.0f, 1.0f).mul_(maxv).round_().permute({1, 2, 0});
+      y = (wide ? y.to(at::kInt) : y.to(at::kByte)).contiguous().to(at::kCPU);
+      const int k = pass.out_channels, rows = t.core.h * s, cols = t.core.w * s;
+      const std::size_t px_bytes = static_cast<std::size_t>(in.channels) * in.depth_bytes;
+      for (int r = 0; r < rows; ++r) {
+        std::uint8_t* dst = out.data.data() + (static_cast<std::size_t>(t.core.y * s + r) * out.width + t.core.x * s) * px_bytes;
+        if (!wide) {
+          const std::uint8_t* row = y.data_ptr<std::uint8_t>() + static_cast<std::size_t>(r) * cols * k;
+          if (k == in.channels) {
+            std::memcpy(dst, row, static_cast<std::size_t>(cols) * k);
+          } else {
+            for (int c = 0; c < cols; ++c)
+              for (int j = 0; j < k; ++j) dst[c * in.channels + pass.dst + j] = row[c * k + j];
+          }
+        } else {
+          const std::int32_t* row = y.data_ptr<std::int32_t>() + static_cast<std::size_t>(r) * cols * k;
+          auto* d16 = reinterpret_cast<std::uint16_t*>(dst);
+          for (int c = 0; c < cols; ++c)
+            for (int j = 0; j < k; ++j) d16[c * in.channels + pass.dst + j] = static_cast<std::uint16_t>(row[c * k + j]);
+        }
+      }
+    };
+    m.run(tiles, tile, in.width, in.height, progress, load, store);
+  }
+  return out;
+}
+
+PlanarImage Engine::upscale(const PlanarImage& in, Progress* progress) {
+  if (in.width <= 0 || in.height <= 0 || in.channels != 3 ||
+      in.data.size() != static_cast<std::size_t>(in.width) * in.height * 3)
+    throw Error(ErrorKind::Input, "engine: malformed planar image (3 channels expected)");
+  Impl& m = *impl_;
+  const int s = m.info.scale;
+  PlanarImage out(in.width * s, in.height * s, 3);
+  const at::Tensor src = at::from_blob(const_cast<float*>(in.data.data()), {3, in.height, in.width}, at::kFloat);
+  const int tile = m.tile_for(in.width, in.height);
+  const auto tiles = plan_tiles(in.width, in.height, tile, m.pad, m.opt.border == Border::Zero);
+  if (progress) {
+    progress->tiles_done = 0;
+    progress->tiles_total = static_cast<int>(tiles.size());
+  }
+  const at::Tensor dst = at::from_blob(out.data.data(), {3, out.height, out.width}, at::kFloat);
+  auto load = [&](const Rect& r) { return crop(src, 1, r, in.width, in.height).clone(); };
+  auto store = [&](const at::Tensor& y, const Tile& t) {
+    const int ox = (t.core.x - t.padded.x) * s, oy = (t.core.y - t.padded.y) * s;
+    dst.narrow(1, t.core.y * s, t.core.h * s)
+        .narrow(2, t.core.x * s, t.core.w * s)
+        .copy_(y.narrow(1, oy, t.core.h * s).narrow(2, ox, t.core.w * s).to(at::kCPU, at::kFloat));
+  };
+  m.run(tiles, tile, in.width, in.height, progress, load, store);
+  return out;
+}
+
+}  // namespace yamiro

@@ -1,0 +1,150 @@
+// Maps an ncnn graph onto the weights of a known architecture (basicsr names).
+// The graph is checked against the architecture's shape: layer counts, activations,
+// residual coefficients and resampling factors, so a graph that merely has the right
+// number of convolutions is not mistaken for one.
+#include <cmath>
+#include <fstream>
+#include <iterator>
+
+#include "models/ncnn.hpp"
+#include "yamiro/error.hpp"
+
+namespace yamiro::ncnn {
+namespace {
+
+[[noreturn]] void fail(const std::string& origin, const std::string& why) {
+  throw Error(ErrorKind::Model, origin + ": " + why);
+}
+
+std::vector<const Layer*> of_type(const Graph& g, const std::string& type) {
+  std::vector<const Layer*> out;
+  for (const auto& l : g.layers)
+    if (l.type == type) out.push_back(&l);
+  return out;
+}
+
+bool has_leaky_relu(const Layer& conv, double slope) {
+  if (conv.param(9, 0) != 2) return false;
+  const auto it = conv.params.find(10);
+  return it != conv.params.end() && it->second.size() == 1 && std::abs(it->second[0] - slope) < 1e-6;
+}
+
+void check_conv(const Layer& conv, bool lrelu, const std::string& origin) {
+  const bool k3 = conv.param(1, 0) == 3 && conv.param(11, 3) == 3 && conv.param(3, 1) == 1 &&
+                  conv.param(13, 1) == 1 && conv.param(2, 1) == 1 && conv.param(4, 0) == 1 &&
+                  conv.param(14, 1) == 1 && conv.param(5, 0) == 1;
+  if (!k3) fail(origin, "convolution '" + conv.name + "' is not a 3x3, stride 1, pad 1 convolution with bias");
+  const bool act = conv.param(9, 0) != 0;
+  if (lrelu ? !has_leaky_relu(conv, 0.2) : act)
+    fail(origin, "convolution '" + conv.name + "' has an unexpected activation for this architecture");
+}
+
+void put_conv(StateDict& sd, const std::string& key, const Layer& conv) {
+  sd[key + ".weight"] = conv.weights.at(0);
+  sd[key + ".bias"] = conv.weights.at(1);
+}
+
+StateDict compact(const Graph& g, const std::string& origin) {
+  const auto convs = of_type(g, "Convolution");
+  const auto prelus = of_type(g, "PReLU");
+  const auto shuffles = of_type(g, "PixelShuffle");
+  const auto interps = of_type(g, "Interp");
+  if (convs.size() < 2 || prelus.size() + 1 != convs.size() || shuffles.size() != 1 || interps.size() != 1 ||
+      of_type(g, "BinaryOp").size() != 1 || !of_type(g, "Concat").empty() || !of_type(g, "Eltwise").empty())
+    fail(origin, "graph has PReLU and PixelShuffle but not the SRVGGNetCompact layout (conv, PReLU pairs, one "
+                 "PixelShuffle, one Interp, one add)");
+  const int scale = static_cast<int>(shuffles[0]->param(0, 0));
+  const Layer& up = *interps[0];
+  if (up.param(0, 0) != 1 || up.param(1, 0) != scale || up.param(2, 0) != scale)
+    fail(origin, "the base upsampling of '" + up.name + "' is not nearest x" + std::to_string(scale));
+  StateDict sd;
+  // The chain must alternate conv -> PReLU -> conv ... in file order, each fed by the last.
+  const Layer* prev = nullptr;
+  int index = 0;
+  for (const auto& l : g.layers) {
+    if (l.type != "Convolution" && l.type != "PReLU") continue;
+    if (prev && (prev->type == l.type || l.inputs.size() != 1 || l.inputs[0] != prev->outputs.at(0)))
+      fail(origin, "layer '" + l.name + "' breaks the conv/PReLU chain of SRVGGNetCompact");
+    if (l.type == "Convolution") {
+      check_conv(l, false, origin);
+      put_conv(sd, "body." + std::to_string(index), l);
+    } else {
+      sd["body." + std::to_string(index) + ".weight"] = l.weights.at(0);
+    }
+    ++index;
+    prev = &l;
+  }
+  return sd;
+}
+
+StateDict rrdb(const Graph& g, const std::string& origin) {
+  const auto convs = of_type(g, "Convolution");
+  const auto elts = of_type(g, "Eltwise");
+  const auto interps = of_type(g, "Interp");
+  if (convs.size() < 21 || (convs.size() - 6) % 15 != 0)
+    fail(origin, "graph has " + std::to_string(convs.size()) + " convolutions; RRDBNet has 6 + 15 per block");
+  const int nb = static_cast<int>((convs.size() - 6) / 15);
+  if (static_cast<int>(elts.size()) != 4 * nb || static_cast<int>(of_type(g, "Concat").size()) != 12 * nb ||
+      interps.size() != 2 || of_type(g, "BinaryOp").size() != 1 || !of_type(g, "PReLU").empty())
+    fail(origin, "graph does not have the RRDBNet layout for " + std::to_string(nb) + " blocks");
+  for (const Layer* e : elts) {
+    const auto it = e->params.find(1);
+    if (e->param(0, 1) != 1 || it == e->params.end() || it->second.size() != 2 ||
+        std::abs(it->second[0] - 0.2) > 1e-6 || std::abs(it->second[1] - 1.0) > 1e-6)
+      fail(origin, "residual '" + e->name + "' is not 0.2 * x + identity");
+  }
+  for (const Layer* u : interps)
+    if (u->param(0, 0) != 1 || u->param(1, 0) != 2 || u->param(2, 0) != 2)
+      fail(origin, "upsampling '" + u->name + "' is not nearest x2");
+  StateDict sd;
+  std::size_t c = 0;
+  auto take = [&](const std::string& key, bool lrelu) {
+    check_conv(*convs[c], lrelu, origin);
+    put_conv(sd, key, *convs[c++]);
+  };
+  take("conv_first", false);
+  for (int b = 0; b < nb; ++b)
+    for (int r = 1; r <= 3; ++r)
+      for (int k = 1; k <= 5; ++k)
+        take("body." + std::to_string(b) + ".rdb" + std::to_string(r) + ".conv" + std::to_string(k), k < 5);
+  take("conv_body", false);
+  take("conv_up1", true);
+  take("conv_up2", true);
+  take("conv_hr", true);
+  take("conv_last", false);
+  return sd;
+}
+
+std::vector<unsigned char> read_file(const std::string& path, ErrorKind kind) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw Error(kind, path + ": cannot open file");
+  return std::vector<unsigned char>(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+StateDict to_state_dict(const Graph& g, const std::string& origin) {
+  if (!of_type(g, "PReLU").empty() && !of_type(g, "PixelShuffle").empty()) return compact(g, origin);
+  if (!of_type(g, "Eltwise").empty() && !of_type(g, "Concat").empty()) return rrdb(g, origin);
+  fail(origin, "graph of " + std::to_string(g.layers.size()) +
+                   " layers is neither RRDBNet nor SRVGGNetCompact (no PReLU+PixelShuffle, no Concat+Eltwise)");
+}
+
+}  // namespace yamiro::ncnn
+
+namespace yamiro {
+
+Model load_ncnn(const std::string& param_path, const std::string& bin_path) {
+  const auto text = ncnn::read_file(param_path, ErrorKind::Model);
+  if (text.size() > (64u << 20)) throw Error(ErrorKind::Model, param_path + ": too large for an ncnn .param file");
+  ncnn::Graph g = ncnn::parse_param(std::string(text.begin(), text.end()), param_path);
+  ncnn::read_weights(g, ncnn::read_file(bin_path, ErrorKind::Model), bin_path);
+  Model m;
+  m.path = param_path;
+  m.format = "ncnn";
+  m.weights = ncnn::to_state_dict(g, param_path);
+  m.info = detect_architecture(m.weights);
+  return m;
+}
+
+}  // namespace yamiro

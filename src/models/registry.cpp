@@ -1,0 +1,72 @@
+// Model names and files: where weights are looked for and how -m is resolved.
+#include <cstdlib>
+#include <filesystem>
+
+#include "yamiro/error.hpp"
+#include "yamiro/model.hpp"
+
+namespace fs = std::filesystem;
+
+namespace yamiro {
+namespace {
+
+std::string join(const std::vector<std::string>& items, const char* sep) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+std::string lower_ext(const fs::path& p) {
+  std::string e = p.extension().string();
+  for (auto& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return e;
+}
+
+Model load_file(const fs::path& path, const std::string& name) {
+  const std::string ext = lower_ext(path);
+  if (ext == ".param" || ext == ".bin") {
+    fs::path param = path, bin = path;
+    param.replace_extension(".param");
+    bin.replace_extension(".bin");
+    for (const auto& p : {param, bin})
+      if (!fs::is_regular_file(p)) throw Error(ErrorKind::Model, p.string() + ": missing (an ncnn model needs .param and .bin side by side)");
+    Model m = load_ncnn(param.string(), bin.string());
+    m.name = name;
+    return m;
+  }
+  throw Error(ErrorKind::Model, path.string() + ": unsupported model format '" + ext +
+                                    "' (this build reads ncnn .param/.bin)");
+}
+
+}  // namespace
+
+std::vector<std::string> builtin_model_names() { return {"realesrgan-x4fast", "realesrgan-x4plus"}; }
+
+std::vector<std::string> model_dirs() {
+  std::vector<std::string> dirs;
+  if (const char* env = std::getenv("YAMIRO_MODELS"); env && *env) dirs.emplace_back(env);
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+    dirs.push_back((fs::path(xdg) / "yamiro" / "models").string());
+  else if (const char* home = std::getenv("HOME"); home && *home)
+    dirs.push_back((fs::path(home) / ".cache" / "yamiro" / "models").string());
+  dirs.emplace_back("models");
+  dirs.emplace_back(YAMIRO_SOURCE_MODELS_DIR);
+  return dirs;
+}
+
+Model load_model(const std::string& name_or_path) {
+  const fs::path p(name_or_path);
+  std::error_code ec;
+  if (fs::is_regular_file(p, ec)) return load_file(p, p.stem().string());
+  const bool looks_like_path = name_or_path.find('/') != std::string::npos || p.has_extension();
+  if (looks_like_path) throw Error(ErrorKind::Model, name_or_path + ": model file not found");
+  for (const auto& dir : model_dirs()) {
+    const fs::path param = fs::path(dir) / (name_or_path + ".param");
+    if (fs::is_regular_file(param, ec)) return load_file(param, name_or_path);
+  }
+  throw Error(ErrorKind::Model, "model '" + name_or_path + "' not found in " + join(model_dirs(), ", ") +
+                                    " (built-in models: " + join(builtin_model_names(), ", ") +
+                                    "; run scripts/fetch-models.sh, or pass a .param path)");
+}
+
+}  // namespace yamiro

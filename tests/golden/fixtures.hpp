@@ -1,0 +1,59 @@
+// Helpers for tests that use ../shared/fixtures.
+#pragma once
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "yamiro/image.hpp"
+
+namespace yamiro::test {
+
+inline std::string fixture(const std::string& name) { return std::string(YAMIRO_FIXTURES) + "/" + name; }
+inline std::string data_file(const std::string& name) { return std::string(YAMIRO_TEST_DATA) + "/" + name; }
+
+inline std::vector<unsigned char> read_bytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::vector<unsigned char>(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+// The golden input (48x60 RGB, 8-bit) as the reference saw it: RGB / 255, planar.
+inline PlanarImage golden_input() {
+  const auto rgb = read_bytes(data_file("rgb48x60.rgb"));
+  PlanarImage p(60, 48, 3);
+  for (int c = 0; c < 3; ++c)
+    for (std::size_t i = 0; i < 60u * 48u; ++i) p.plane(c)[i] = static_cast<float>(rgb.at(i * 3 + c)) / 255.0f;
+  return p;
+}
+
+inline Image golden_input_u8() {
+  Image img(60, 48, 3, 1);
+  img.data = read_bytes(data_file("rgb48x60.rgb"));
+  return img;
+}
+
+inline std::vector<float> read_f32(const std::string& path) {
+  const auto b = read_bytes(path);
+  std::vector<float> v(b.size() / 4);
+  std::memcpy(v.data(), b.data(), v.size() * 4);
+  return v;
+}
+
+inline double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  if (a.size() != b.size()) return INFINITY;
+  double m = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, static_cast<double>(std::fabs(a[i] - b[i])));
+  return m;
+}
+
+// PSNR of two images with peak 1.0 (float) or 255 (bytes).
+inline double psnr(const std::vector<float>& a, const std::vector<float>& b, double peak = 1.0) {
+  double se = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) se += (a[i] - b[i]) * static_cast<double>(a[i] - b[i]);
+  const double mse = se / static_cast<double>(a.size());
+  return mse == 0 ? INFINITY : 10 * std::log10(peak * peak / mse);
+}
+
+}  // namespace yamiro::test

@@ -1,0 +1,64 @@
+// Every ncnn fixture against the reference network's exact output (SPEC §9: 1e-4 in fp32).
+#include <gtest/gtest.h>
+
+#include "golden/fixtures.hpp"
+#include "yamiro/engine.hpp"
+#include "yamiro/model.hpp"
+
+using namespace yamiro;
+using namespace yamiro::test;
+
+namespace {
+
+struct Case {
+  std::string model;
+  std::string arch;
+  int scale;
+  std::map<std::string, int> hyper;
+};
+
+class Golden : public ::testing::TestWithParam<Case> {};
+
+EngineOptions exact() {
+  EngineOptions o;
+  o.device = "cpu";
+  o.precision = Precision::FP32;
+  o.tile = 0;
+  return o;
+}
+
+}  // namespace
+
+TEST_P(Golden, NcnnMatchesReferenceInFp32) {
+  const Case& c = GetParam();
+  const Model m = load_model(fixture(c.model + ".param"));
+  EXPECT_EQ(m.format, "ncnn");
+  EXPECT_EQ(m.info.arch, c.arch);
+  EXPECT_EQ(m.info.scale, c.scale);
+  EXPECT_EQ(m.info.hyper, c.hyper);
+  Engine engine(m, exact());
+  const PlanarImage out = engine.upscale(golden_input());
+  ASSERT_EQ(out.width, 60 * c.scale);
+  ASSERT_EQ(out.height, 48 * c.scale);
+  const auto golden = read_f32(fixture("golden." + c.model + ".rgb48x60.f32"));
+  EXPECT_LE(max_abs_diff(out.data, golden), 1e-4);
+}
+
+TEST_P(Golden, BaselineForwardMatchesReference) {
+  const Case& c = GetParam();
+  EngineOptions o = exact();
+  o.baseline = true;
+  Engine engine(load_model(fixture(c.model + ".param")), o);
+  const auto golden = read_f32(fixture("golden." + c.model + ".rgb48x60.f32"));
+  EXPECT_LE(max_abs_diff(engine.upscale(golden_input()).data, golden), 1e-4);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Fixtures, Golden,
+    ::testing::Values(Case{"rrdb-x4-nb2-nf16-gc8", "RRDBNet", 4, {{"num_feat", 16}, {"num_block", 2}, {"num_grow_ch", 8}}},
+                      Case{"compact-x4-nc4-nf16", "SRVGGNetCompact", 4, {{"num_feat", 16}, {"num_conv", 4}}}),
+    [](const auto& info) {
+      std::string n = info.param.model;
+      for (auto& ch : n) if (ch == '-') ch = '_';
+      return n;
+    });

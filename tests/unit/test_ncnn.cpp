@@ -1,0 +1,171 @@
+// ncnn reader: real fixtures parse to the right architecture; malformed files are
+// clear Error(Model)s naming the file, never crashes.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "golden/fixtures.hpp"
+#include "models/ncnn.hpp"
+#include "yamiro/error.hpp"
+#include "yamiro/model.hpp"
+
+using namespace yamiro;
+using namespace yamiro::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_text(const std::string& p) {
+  const auto b = read_bytes(p);
+  return std::string(b.begin(), b.end());
+}
+
+class NcnnFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("yamiro-ncnn-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+    param_ = read_text(fixture("compact-x4-nc4-nf16.param"));
+    bin_ = read_bytes(fixture("compact-x4-nc4-nf16.bin"));
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Writes the pair and returns the error message of loading it ("" if it loaded).
+  std::string load(const std::string& param, const std::vector<unsigned char>& bin) {
+    const auto p = (dir_ / "m.param").string(), b = (dir_ / "m.bin").string();
+    std::ofstream(p, std::ios::binary) << param;
+    std::ofstream(b, std::ios::binary).write(reinterpret_cast<const char*>(bin.data()), static_cast<std::streamsize>(bin.size()));
+    try {
+      load_ncnn(p, b);
+      return "";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Model);
+      return e.what();
+    }
+  }
+
+  static std::string replace(std::string s, const std::string& from, const std::string& to) {
+    const auto at = s.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return s.replace(at, from.size(), to);
+  }
+
+  fs::path dir_;
+  std::string param_;
+  std::vector<unsigned char> bin_;
+};
+
+}  // namespace
+
+TEST_F(NcnnFiles, FixtureLoads) { EXPECT_EQ(load(param_, bin_), ""); }
+
+TEST_F(NcnnFiles, WrongMagic) {
+  EXPECT_NE(load(replace(param_, "7767517", "7767518"), bin_).find("not an ncnn .param file"), std::string::npos);
+}
+
+TEST_F(NcnnFiles, NotText) {
+  EXPECT_NE(load(std::string("\x89PNG\r\n\x1a\n", 8), bin_), "");
+}
+
+TEST_F(NcnnFiles, LayerCountMismatch) {
+  EXPECT_NE(load(replace(param_, "16 17", "17 17"), bin_).find("header says 17 layers"), std::string::npos);
+  EXPECT_NE(load(replace(param_, "16 17", "15 17"), bin_).find("header says 15 layers"), std::string::npos);
+  EXPECT_NE(load(replace(param_, "16 17", "16 18"), bin_).find("blobs"), std::string::npos);
+}
+
+TEST_F(NcnnFiles, TruncatedBin) {
+  for (std::size_t keep : {std::size_t{0}, std::size_t{3}, std::size_t{100}, bin_.size() / 2, bin_.size() - 1}) {
+    const std::vector<unsigned char> cut(bin_.begin(), bin_.begin() + static_cast<std::ptrdiff_t>(keep));
+    const std::string msg = load(param_, cut);
+    EXPECT_NE(msg.find("truncated"), std::string::npos) << keep << ": " << msg;
+    EXPECT_NE(msg.find("m.bin"), std::string::npos);
+  }
+}
+
+TEST_F(NcnnFiles, TrailingBytes) {
+  auto longer = bin_;
+  longer.resize(longer.size() + 8, 0);
+  EXPECT_NE(load(param_, longer).find("left over"), std::string::npos);
+}
+
+TEST_F(NcnnFiles, UnknownWeightTag) {
+  auto bad = bin_;
+  bad[0] = 0x12;
+  EXPECT_NE(load(param_, bad).find("unsupported weight storage tag"), std::string::npos);
+}
+
+TEST_F(NcnnFiles, UnknownLayer) {
+  const std::string msg = load(replace(param_, "PixelShuffle ", "Deconvolution"), bin_);
+  EXPECT_NE(msg.find("unknown layer type 'Deconvolution'"), std::string::npos) << msg;
+}
+
+TEST_F(NcnnFiles, BlobUsedBeforeProduced) {
+  EXPECT_NE(load(replace(param_, "1 1 p0 c1", "1 1 p9 c1"), bin_).find("before any layer produces it"), std::string::npos);
+}
+
+TEST_F(NcnnFiles, MalformedNumbersAndLines) {
+  EXPECT_NE(load(replace(param_, "0=16 1=3", "0=sixteen 1=3"), bin_).find("bad number"), std::string::npos);
+  EXPECT_NE(load(replace(param_, "16 17", "-5 17"), bin_).find("bad count"), std::string::npos);
+  EXPECT_NE(load(replace(param_, "1 1 c0 p0 0=16", "1 5 c0"), bin_), "");
+  EXPECT_NE(load("", bin_).find("empty"), std::string::npos);
+}
+
+TEST_F(NcnnFiles, WeightSizeThatDoesNotDivide) {
+  EXPECT_NE(load(replace(param_, "6=2304", "6=2305"), bin_).find("does not match"), std::string::npos);
+}
+
+TEST_F(NcnnFiles, WrongActivationIsNotTheArchitecture) {
+  const std::string msg = load(replace(param_, "5=1 6=2304", "5=1 6=2304 9=1"), bin_);
+  EXPECT_NE(msg.find("unexpected activation"), std::string::npos) << msg;
+}
+
+TEST_F(NcnnFiles, RealModelsParseWhenPresent) {
+  for (const char* name : {"realesrgan-x4plus", "realesrgan-x4fast"}) {
+    Model m;
+    try {
+      m = load_model(name);
+    } catch (const Error& e) {
+      GTEST_SKIP() << "built-in model not fetched: " << e.what();
+    }
+    EXPECT_EQ(m.info.scale, 4);
+    if (m.info.arch == "RRDBNet") {
+      EXPECT_EQ(m.info.hyper.at("num_block"), 23);
+      EXPECT_EQ(m.info.hyper.at("num_feat"), 64);
+      EXPECT_EQ(m.info.hyper.at("num_grow_ch"), 32);
+    } else {
+      EXPECT_EQ(m.info.hyper.at("num_conv"), 32);
+      EXPECT_EQ(m.info.hyper.at("num_feat"), 64);
+    }
+  }
+}
+
+TEST(Detect, UnknownLayoutListsTheKeys) {
+  StateDict sd;
+  sd["encoder.weight"] = HostTensor{{4, 3, 3, 3}, std::vector<float>(108)};
+  try {
+    detect_architecture(sd);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Model);
+    EXPECT_NE(std::string(e.what()).find("encoder.weight[4,3,3,3]"), std::string::npos);
+  }
+}
+
+TEST(Detect, MissingTensorIsNamed) {
+  Model m = load_model(fixture("rrdb-x4-nb2-nf16-gc8.param"));
+  m.weights.erase("body.1.rdb2.conv3.bias");
+  try {
+    detect_architecture(m.weights);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("missing body.1.rdb2.conv3.bias"), std::string::npos);
+  }
+}
+
+TEST(Detect, WrongShapeIsNamed) {
+  Model m = load_model(fixture("compact-x4-nc4-nf16.param"));
+  m.weights["body.3.weight"] = HostTensor{{8}, std::vector<float>(8)};
+  EXPECT_THROW(detect_architecture(m.weights), Error);
+}
