@@ -79,9 +79,9 @@ int run_upscale(const UpscaleFlags& f, const GlobalFlags& g) {
       if (out == input || same_file(out.string(), input.string()))
         throw Error(ErrorKind::Usage, out.string() + ": output would replace its input");
       if (!f.overwrite && fs::exists(out)) throw Error(ErrorKind::Io, out.string() + ": exists (use --overwrite to replace it)");
+      if (!is_raw_float(out)) check_output_format(out.string());
       const Image image = read_image(input.string());
       progress.on_tile = [&](int d, int t) { line.draw(input.filename().string(), d, t); };
-      std::vector<unsigned char> bytes;
       int ow = 0, oh = 0;
       if (is_raw_float(out)) {
         if (image.channels != 3 || image.depth_bytes != 1)
@@ -91,16 +91,15 @@ int run_upscale(const UpscaleFlags& f, const GlobalFlags& g) {
           for (std::size_t i = 0; i < static_cast<std::size_t>(image.width) * image.height; ++i)
             planar.plane(c)[i] = static_cast<float>(image.data[i * 3 + c]) / 255.0f;
         const PlanarImage up = engine.upscale(planar, &progress);
-        bytes = encode_planar_f32(up);
+        write_file_atomic(out.string(), encode_planar_f32(up), f.overwrite);
         ow = up.width;
         oh = up.height;
       } else {
-        const Image up = engine.upscale(image, &progress);
-        bytes = encode_image(up, out.string(), f.quality);
+        Image up = engine.upscale(image, &progress);
         ow = up.width;
         oh = up.height;
+        write_image(std::move(up), out.string(), f.quality, f.overwrite);
       }
-      write_file_atomic(out.string(), bytes, f.overwrite);
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       result.update({{"status", "done"}, {"width", ow}, {"height", oh}, {"seconds", secs}});
       spdlog::info("{} -> {} ({}x{}, {:.2f} s)", input_text, out.string(), ow, oh, secs);

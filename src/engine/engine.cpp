@@ -203,7 +203,7 @@ Engine::Engine(const Model& model, const EngineOptions& options) : impl_(std::ma
     spdlog::warn("this CPU has no AVX512-BF16/AMX: bf16 will be emulated and slow");
   m.setup.channels_last = options.channels_last && !options.baseline;
   const std::uint64_t mem = available_memory_bytes();
-  m.budget = m.dev.kind == DeviceKind::CPU ? std::min<std::uint64_t>(mem ? mem / 4 : (1ull << 30), 2ull << 30) : (4ull << 30);
+  m.budget = m.dev.kind == DeviceKind::CPU ? std::min<std::uint64_t>(mem ? mem / 4 : (1ull << 30), 4ull << 30) : (4ull << 30);
   if (options.device == "auto" && m.dev.kind != DeviceKind::CPU) m.fallback_weights = model.weights;
   m.build(model.weights);
   spdlog::debug("engine: {} on {} ({}), {}, {} threads, channels-last {}", model.info.summary(), m.dev.name, m.dev.reason,

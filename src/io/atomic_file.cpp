@@ -27,32 +27,49 @@ bool same_file(const std::string& a, const std::string& b) {
 }
 
 void write_file_atomic(const std::string& path, const std::vector<unsigned char>& bytes, bool overwrite) {
+  write_file_atomic(
+      path,
+      [&](const std::string& tmp) {
+        const int fd = ::open(tmp.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+        if (fd < 0) io_fail(tmp, "cannot open", errno);
+        std::size_t done = 0;
+        while (done < bytes.size()) {
+          const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+          if (n < 0 && errno == EINTR) continue;
+          if (n < 0) {
+            const int err = errno;
+            ::close(fd);
+            io_fail(path, "write failed", err);
+          }
+          done += static_cast<std::size_t>(n);
+        }
+        if (::close(fd) != 0) io_fail(path, "close failed", errno);
+      },
+      overwrite);
+}
+
+void write_file_atomic(const std::string& path, const std::function<void(const std::string&)>& write, bool overwrite) {
   const fs::path target(path);
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::string tmpl = (dir / ("." + target.filename().string() + ".yamiro-XXXXXX")).string();
-  const int fd = mkstemp(tmpl.data());
+  const std::string ext = target.extension().string();
+  std::string tmpl = (dir / ("." + target.stem().string() + ".yamiro-XXXXXX" + ext)).string();
+  const int fd = mkstemps(tmpl.data(), static_cast<int>(ext.size()));
   if (fd < 0) io_fail(dir.string(), "cannot create a temporary file", errno);
+  ::close(fd);
   const std::string tmp = tmpl;
-  auto cleanup = [&](const std::string& what, int err) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    io_fail(path, what, err);
-  };
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      cleanup("write failed", errno);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fchmod(fd, 0644) != 0) cleanup("cannot set permissions", errno);
-  if (::fsync(fd) != 0) cleanup("fsync failed", errno);
-  if (::close(fd) != 0) {
+  try {
+    write(tmp);
+    // Make the bytes durable before the name points at them.
+    const int sync_fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+    if (sync_fd < 0) io_fail(path, "cannot reopen the temporary file", errno);
+    const bool synced = ::fsync(sync_fd) == 0;
     const int err = errno;
+    ::close(sync_fd);
+    if (!synced) io_fail(path, "fsync failed", err);
+    if (::chmod(tmp.c_str(), 0644) != 0) io_fail(path, "cannot set permissions", errno);
+  } catch (...) {
     ::unlink(tmp.c_str());
-    io_fail(path, "close failed", err);
+    throw;
   }
   if (overwrite) {
     if (::rename(tmp.c_str(), path.c_str()) != 0) {

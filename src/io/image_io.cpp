@@ -21,6 +21,12 @@ std::string lower_ext(const std::string& path) {
   return e;
 }
 
+template <typename T>
+void swap_red_blue(T* px, const Image& image) {
+  const std::size_t n = static_cast<std::size_t>(image.width) * image.height;
+  for (std::size_t i = 0; i < n; ++i, px += image.channels) std::swap(px[0], px[2]);
+}
+
 }  // namespace
 
 bool image_io_available() { return true; }
@@ -48,32 +54,40 @@ Image read_image(const std::string& path) {
   return img;
 }
 
-std::vector<unsigned char> encode_image(const Image& image, const std::string& path, int quality) {
+void check_output_format(const std::string& path) {
   const std::string ext = lower_ext(path);
   static const std::vector<std::string> known = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff"};
   if (std::find(known.begin(), known.end(), ext) == known.end())
     throw Error(ErrorKind::Usage, path + ": unknown output format '" + ext + "' (png, jpg, webp, tif)");
+}
+
+void write_image(Image image, const std::string& path, int quality, bool overwrite) {
+  check_output_format(path);
+  const std::string ext = lower_ext(path);
   const int type = CV_MAKETYPE(image.depth_bytes == 2 ? CV_16U : CV_8U, image.channels);
-  cv::Mat m(image.height, image.width, type, const_cast<std::uint8_t*>(image.data.data()));
-  cv::Mat bgr;
-  if (image.channels == 3) cv::cvtColor(m, bgr, cv::COLOR_RGB2BGR);
-  else if (image.channels == 4) cv::cvtColor(m, bgr, cv::COLOR_RGBA2BGRA);
-  else bgr = m;
+  // OpenCV's in-place cvtColor copies its source; swapping R and B here does not.
+  if (image.channels >= 3) {
+    if (image.depth_bytes == 2) swap_red_blue(reinterpret_cast<std::uint16_t*>(image.data.data()), image);
+    else swap_red_blue(image.data.data(), image);
+  }
+  cv::Mat bgr(image.height, image.width, type, image.data.data());
   std::vector<int> params;
-  if (ext == ".jpg" || ext == ".jpeg") {
-    params = {cv::IMWRITE_JPEG_QUALITY, quality};
-    if (bgr.depth() != CV_8U) bgr.convertTo(bgr, CV_8U, 1.0 / 257.0);
-  } else if (ext == ".webp") {
-    params = {cv::IMWRITE_WEBP_QUALITY, std::clamp(quality, 1, 100)};
+  if (ext == ".jpg" || ext == ".jpeg" || ext == ".webp") {
+    params = {ext == ".webp" ? cv::IMWRITE_WEBP_QUALITY : cv::IMWRITE_JPEG_QUALITY, quality};
     if (bgr.depth() != CV_8U) bgr.convertTo(bgr, CV_8U, 1.0 / 257.0);
   }
-  std::vector<unsigned char> out;
-  try {
-    if (!cv::imencode(ext, bgr, out, params)) throw Error(ErrorKind::Io, path + ": encoding failed");
-  } catch (const cv::Exception& e) {
-    throw Error(ErrorKind::Io, path + ": encoding failed: " + e.err);
-  }
-  return out;
+  write_file_atomic(
+      path,
+      [&](const std::string& tmp) {
+        bool ok = false;
+        try {
+          ok = cv::imwrite(tmp, bgr, params);
+        } catch (const cv::Exception& e) {
+          throw Error(ErrorKind::Io, path + ": encoding failed: " + e.err);
+        }
+        if (!ok) throw Error(ErrorKind::Io, path + ": encoding or writing failed");
+      },
+      overwrite);
 }
 
 }  // namespace yamiro

@@ -10,8 +10,10 @@ Image read_image(const std::string& path) {
   throw Error(ErrorKind::Usage, path + ": this yamiro was built without OpenCV and cannot read images");
 }
 
-std::vector<unsigned char> encode_image(const Image&, const std::string& path, int) {
+void check_output_format(const std::string& path) {
   throw Error(ErrorKind::Usage, path + ": this yamiro was built without OpenCV and cannot write images");
 }
+
+void write_image(Image, const std::string& path, int, bool) { check_output_format(path); }
 
 }  // namespace yamiro
