@@ -42,6 +42,15 @@ Precision choose_precision(Precision requested, DeviceKind device, const CpuFeat
 // `budget_bytes`; 0 (= whole image) when the whole image fits. Never below 32.
 int auto_tile(const ArchInfo& arch, int bytes_per_value, std::uint64_t budget_bytes, int width, int height, int batch);
 
+// On a CPU, tiles that keep activations near the caches run faster than the whole image
+// (memory-bound convolutions): the preferred tile side for this architecture.
+int cpu_preferred_tile(const ArchInfo& arch);
+
+// The tile `--tile auto` resolves to: the memory-budget tile, and on a CPU no larger than
+// cpu_preferred_tile(); 0 (whole image) when the image is no larger than that.
+int choose_tile(const ArchInfo& arch, DeviceKind device, int bytes_per_value, std::uint64_t budget_bytes, int width,
+                int height, int batch);
+
 // Estimated peak bytes of one forward over a tile of w x h input pixels.
 std::uint64_t forward_bytes(const ArchInfo& arch, int bytes_per_value, int w, int h);
 

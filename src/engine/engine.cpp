@@ -95,7 +95,7 @@ struct Engine::Impl {
   int bytes_per_value() const { return setup.precision == Precision::FP32 ? 4 : 2; }
 
   int tile_for(int w, int h) const {
-    int t = opt.tile >= 0 ? opt.tile : auto_tile(info, bytes_per_value(), budget, w, h, opt.batch);
+    int t = opt.tile >= 0 ? opt.tile : choose_tile(info, dev.kind, bytes_per_value(), budget, w, h, opt.batch);
     if (tile_limit > 0) t = (t == 0) ? tile_limit : std::min(t, tile_limit);
     return t;
   }

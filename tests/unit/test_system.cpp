@@ -52,6 +52,17 @@ TEST(AutoTile, WholeImageWhenItFitsElseLargestThatFits) {
   EXPECT_EQ(auto_tile(rrdb, 4, 1, 4096, 4096, 1), 32);  // floor
 }
 
+TEST(AutoTile, CpuPrefersCacheSizedTiles) {
+  ArchInfo compact{"SRVGGNetCompact", 4, 3, 3, {{"num_feat", 64}, {"num_conv", 32}}};
+  ArchInfo rrdb{"RRDBNet", 4, 3, 3, {{"num_feat", 64}, {"num_block", 23}, {"num_grow_ch", 32}}};
+  const std::uint64_t big = 4ull << 30;
+  EXPECT_EQ(choose_tile(compact, DeviceKind::CPU, 2, big, 512, 512, 1), 256);
+  EXPECT_EQ(choose_tile(compact, DeviceKind::CPU, 2, big, 200, 256, 1), 0);  // fits in one preferred tile
+  EXPECT_EQ(choose_tile(rrdb, DeviceKind::CPU, 2, big, 512, 512, 1), 128);
+  EXPECT_EQ(choose_tile(compact, DeviceKind::CUDA, 2, big, 512, 512, 1), 0);  // GPUs take the whole image
+  EXPECT_EQ(choose_tile(rrdb, DeviceKind::CPU, 4, 1, 512, 512, 1), 32);       // the budget still caps it
+}
+
 TEST(Stats, MedianAndP90Interpolate) {
   const Stats s = summarize({5, 1, 4, 2, 3});
   EXPECT_DOUBLE_EQ(s.median, 3);
