@@ -1,6 +1,8 @@
 // Files: images through OpenCV (when built with it) and crash-safe output.
 #pragma once
+#include <cstdint>
 #include <functional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -23,9 +25,25 @@ void write_file_atomic(const std::string& path, const std::function<void(const s
 // True when the two paths name the same file (same path, symlink or hard link).
 bool same_file(const std::string& a, const std::string& b);
 
-// Decodes an image file into RGB(A)/gray, 8 or 16 bit. Throws Error(Input) naming the
-// file and the reason. Requires YAMIRO_HAVE_OPENCV.
-Image read_image(const std::string& path);
+// Limits checked before an image is decoded.
+struct ReadLimits {
+  std::int64_t max_pixels = 16384LL * 16384LL;  // width * height from the header
+};
+
+// Decodes an image file into RGB(A)/gray, 8 or 16 bit (depth from the decoder), with its
+// EXIF orientation applied. The header's dimensions are checked against `limits` before
+// anything is decoded, so a decompression bomb is refused without allocating it.
+// Throws Error(Input) naming the file and the reason. Requires YAMIRO_HAVE_OPENCV.
+Image read_image(const std::string& path, const ReadLimits& limits = {});
+
+// High-quality resize: Lanczos-4 when enlarging, pixel-area averaging when shrinking.
+Image resize_image(const Image& image, int width, int height);
+// Cubic resize of one plane (alpha with --alpha bicubic).
+Image resize_cubic(const Image& image, int width, int height);
+
+// RGBA -> (RGB, A) and back.
+std::pair<Image, Image> split_alpha(const Image& rgba);
+Image merge_alpha(const Image& rgb, const Image& alpha);
 
 // Checks that `path` has an extension we can write (.png .jpg .jpeg .webp .tif .tiff);
 // throws Error(Usage) otherwise.

@@ -33,7 +33,7 @@ struct ArchInfo {
 struct Model {
   std::string name;    // manifest name or file stem
   std::string path;    // the file it came from (.param for ncnn)
-  std::string format;  // "ncnn"
+  std::string format;  // "ncnn", "pytorch" or "safetensors"
   ArchInfo info;
   StateDict weights;
 };
@@ -43,6 +43,29 @@ struct Model {
 // Throws Error(Model) naming the file and the reason for anything malformed:
 // wrong magic, counts that do not match, truncated .bin, unknown layer, unknown graph.
 Model load_ncnn(const std::string& param_path, const std::string& bin_path);
+
+// Reads a PyTorch checkpoint (.pth/.pt): the zip layout of torch.save >= 1.6 or the
+// legacy pre-1.6 one, told apart by content. Pickles go through a restricted unpickler
+// that runs no code and accepts only the globals a state dict needs. The state dict
+// is taken from "params_ema", else "params", else the top-level dict; tensors of any
+// float storage type (and strided views) become fp32. Names go through
+// to_basicsr_names. Throws Error(Model) naming the file for anything refused or
+// malformed: other globals (named in the message), truncated or corrupt data, storages
+// smaller than their tensors, TorchScript archives, unknown layouts. Thread-safe.
+Model load_pytorch(const std::string& path);
+
+// Reads a .safetensors file (F32, F16, BF16 or F64 tensors; "__metadata__" ignored).
+// Names go through to_basicsr_names. Throws Error(Model) naming the file for a header
+// length beyond the file (or over 100 MB), invalid JSON, unsupported dtypes, offsets
+// outside the data, overlapping tensors, shapes that do not match their byte size, or
+// an unknown layout. Thread-safe.
+Model load_safetensors(const std::string& path);
+
+// Renames foreign key layouts to basicsr names: strips "module." / "netG." prefixes and
+// maps 2018 ESRGAN names (model.0, model.1.sub.N.RDBk.convj.0, model.1.sub.<nb>,
+// model.3/6/8/10). Other names are kept. Throws Error(Model) when two tensors end up
+// with the same name.
+StateDict to_basicsr_names(StateDict weights);
 
 // Detects the architecture and its hyper-parameters from basicsr-style key names and
 // shapes. Throws Error(Model) listing the keys it found when the layout is unknown.

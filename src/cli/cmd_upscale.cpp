@@ -1,19 +1,27 @@
 // yamiro upscale: images in, upscaled images out, each written atomically.
+// Three stages on three threads: decode (reader) -> network (this thread) -> encode
+// (writer), joined by small bounded queues so the device stays busy on a folder.
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "cli/common.hpp"
 #include "cli/interrupt.hpp"
+#include "cli/progress.hpp"
+#include "cli/queue.hpp"
 #include "yamiro/error.hpp"
 #include "yamiro/io.hpp"
+#include "yamiro/naming.hpp"
+#include "yamiro/system.hpp"
 
 namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
 
 namespace yamiro::cli {
 namespace {
@@ -22,121 +30,299 @@ struct UpscaleFlags {
   std::vector<std::string> inputs;
   std::string output;
   std::string suffix;
+  std::string format;
+  std::string alpha = "model";
+  std::string shard;
+  double outscale = 0;  // 0 = the model's scale
   int quality = 95;
+  long long max_pixels = 16384LL * 16384LL;
+  bool recursive = false;
   bool overwrite = false;
+  bool skip_existing = false;
   bool json = false;
   EngineFlags engine;
 };
 
-bool is_raw_float(const fs::path& p) { return p.extension() == ".f32"; }
+enum class Status { Pending, Done, Skipped, Failed };
 
-// photo.png -> photo_x4.png beside it, or inside `dir` when given.
-fs::path output_for(const fs::path& input, const UpscaleFlags& f, int scale, bool many) {
-  const std::string suffix = f.suffix.empty() ? "_x" + std::to_string(scale) : f.suffix;
-  const fs::path name = input.stem().string() + suffix + input.extension().string();
-  if (f.output.empty()) return input.parent_path() / name;
-  if (many || fs::is_directory(f.output)) return fs::path(f.output) / name;
-  return fs::path(f.output);
+// One input travelling through the pipeline.
+struct Job {
+  std::size_t index = 0;
+  InputItem item;
+  std::string output;
+  Image image;
+  PlanarImage planar;  // raw .f32 output
+  Status status = Status::Pending;
+  std::string error;
+  ErrorKind error_kind = ErrorKind::Input;
+  Clock::time_point start;
+  double seconds = 0;
+};
+
+bool is_raw_float(const std::string& p) { return fs::path(p).extension() == ".f32"; }
+
+void fail(Job& job, const Error& e) {
+  job.status = Status::Failed;
+  job.error = e.what();
+  job.error_kind = e.kind();
+  job.image = Image();
 }
 
-class ProgressLine {
+class Upscaler {
  public:
-  explicit ProgressLine(bool enabled) : enabled_(enabled) {}
-  void draw(const std::string& name, int done, int total) {
-    if (!enabled_ || total <= 1) return;
-    std::fprintf(stderr, "\r%s: tile %d/%d", name.c_str(), done, total);
-    if (done == total) std::fprintf(stderr, "\r\033[K");
-    std::fflush(stderr);
+  Upscaler(const UpscaleFlags& f, const GlobalFlags& g, Engine& engine, Progress& progress)
+      : f_(f), engine_(engine), progress_(progress), line_(!g.no_progress && !g.quiet && isatty(STDERR_FILENO)) {}
+
+  int run(const std::vector<InputItem>& items, const NamingOptions& naming) {
+    total_ = items.size();
+    line_.set_total(static_cast<int>(items.size()));
+    BoundedQueue<Job> decoded(2), upscaled(2);
+    std::thread reader([&] {
+      for (std::size_t i = 0; i < items.size() && !progress_.cancel.load(); ++i)
+        if (!decoded.push(prepare(i, items[i], naming))) break;
+      decoded.close();
+    });
+    std::thread writer([&] {
+      while (auto job = upscaled.pop()) finish(*job);
+    });
+    int code = kExitOk;
+    try {
+      while (auto job = decoded.pop()) {
+        if (job->status == Status::Pending) infer(*job);
+        upscaled.push(std::move(*job));
+      }
+    } catch (const Error& e) {
+      // Model, device and interrupt errors end the whole run; finished files stay.
+      code = exit_code(e.kind());
+      progress_.cancel = true;
+      decoded.close(true);
+      upscaled.close(true);
+      reader.join();
+      writer.join();
+      line_.clear();
+      if (e.kind() != ErrorKind::Interrupted) throw;
+      spdlog::error("interrupted: {} of {} inputs written, nothing left under a final name half-written", done_, total_);
+      return code;
+    }
+    upscaled.close();
+    reader.join();
+    writer.join();
+    line_.clear();
+    return summary();
   }
 
  private:
-  bool enabled_;
+  // Reader thread: naming, safety checks and decoding.
+  Job prepare(std::size_t index, const InputItem& item, const NamingOptions& naming) {
+    Job job;
+    job.index = index;
+    job.item = item;
+    job.start = Clock::now();
+    try {
+      std::error_code ec;
+      job.output = output_path(item, naming);
+      if (fs::path(job.output).lexically_normal() == fs::path(item.path).lexically_normal() || same_file(job.output, item.path))
+        throw Error(ErrorKind::Usage, job.output + ": output would replace its input " + item.path);
+      if (fs::exists(job.output, ec)) {
+        if (f_.skip_existing) {
+          job.status = Status::Skipped;
+          return job;
+        }
+        if (!f_.overwrite) throw Error(ErrorKind::Io, job.output + ": exists (use --overwrite or --skip-existing)");
+      }
+      ReadLimits limits;
+      limits.max_pixels = f_.max_pixels;
+      job.image = read_image(item.path, limits);
+      check_output_fits(job);
+    } catch (const Error& e) {
+      fail(job, e);
+    }
+    return job;
+  }
+
+  // Refuses an output that could not be held in memory, before the engine allocates it.
+  void check_output_fits(const Job& job) const {
+    const double s = final_scale();
+    const double bytes = std::ceil(job.image.width * s) * std::ceil(job.image.height * s) * job.image.channels *
+                         job.image.depth_bytes * (f_.outscale > 0 ? 2.0 : 1.0);
+    const double avail = static_cast<double>(available_memory_bytes());
+    if (avail > 0 && bytes > avail * 0.8)
+      throw Error(ErrorKind::Input, job.item.path + ": the " + std::to_string(static_cast<long long>(job.image.width * s)) + "x" +
+                                        std::to_string(static_cast<long long>(job.image.height * s)) + " output needs " +
+                                        std::to_string(static_cast<long long>(bytes / 1048576)) + " MiB, more than the " +
+                                        std::to_string(static_cast<long long>(avail / 1048576)) + " MiB available");
+  }
+
+  double final_scale() const { return f_.outscale > 0 ? f_.outscale : engine_.scale(); }
+
+  // This thread: the network, alpha handling, --outscale.
+  void infer(Job& job) {
+    progress_.on_tile = [&](int done, int total) { line_.tiles(job.item.path, done, total); };
+    try {
+      if (is_raw_float(job.output)) {
+        if (job.image.channels != 3 || job.image.depth_bytes != 1)
+          throw Error(ErrorKind::Usage, job.output + ": raw .f32 output needs an 8-bit RGB input");
+        PlanarImage planar(job.image.width, job.image.height, 3);
+        for (int c = 0; c < 3; ++c)
+          for (std::size_t i = 0; i < static_cast<std::size_t>(job.image.width) * job.image.height; ++i)
+            planar.plane(c)[i] = static_cast<float>(job.image.data[i * 3 + c]) / 255.0f;
+        job.planar = engine_.upscale(planar, &progress_);
+        job.image = Image();
+        return;
+      }
+      Image out;
+      if (job.image.channels == 4 && f_.alpha == "bicubic") {
+        auto [rgb, alpha] = split_alpha(job.image);
+        out = engine_.upscale(rgb, &progress_);
+        out = merge_alpha(out, resize_cubic(alpha, out.width, out.height));
+      } else {
+        out = engine_.upscale(job.image, &progress_);
+      }
+      if (f_.outscale > 0 && f_.outscale != engine_.scale()) {
+        const int w = std::max(1, static_cast<int>(std::lround(job.image.width * f_.outscale)));
+        const int h = std::max(1, static_cast<int>(std::lround(job.image.height * f_.outscale)));
+        out = resize_image(out, w, h);
+      }
+      job.image = std::move(out);
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::Interrupted || e.kind() == ErrorKind::Device || e.kind() == ErrorKind::Model) throw;
+      fail(job, e);
+    }
+  }
+
+  // Writer thread: encode, write atomically, report.
+  void finish(Job& job) {
+    int w = job.image.width, h = job.image.height;
+    if (job.status == Status::Pending) {
+      try {
+        if (is_raw_float(job.output)) {
+          w = job.planar.width;
+          h = job.planar.height;
+          write_file_atomic(job.output, encode_planar_f32(job.planar), f_.overwrite);
+        } else {
+          write_image(std::move(job.image), job.output, f_.quality, f_.overwrite);
+        }
+        job.status = Status::Done;
+      } catch (const Error& e) {
+        fail(job, e);
+      }
+    }
+    job.seconds = std::chrono::duration<double>(Clock::now() - job.start).count();
+    report(job, w, h);
+  }
+
+  void report(const Job& job, int w, int h) {
+    nlohmann::json j = {{"input", job.item.path}, {"output", job.output}};
+    switch (job.status) {
+      case Status::Done:
+        ++done_;
+        j.update({{"status", "done"}, {"width", w}, {"height", h}, {"seconds", job.seconds}});
+        spdlog::debug("{} -> {} ({}x{}, {:.2f} s)", job.item.path, job.output, w, h, job.seconds);
+        break;
+      case Status::Skipped:
+        ++skipped_;
+        j.update({{"status", "skipped"}, {"error", nullptr}});
+        spdlog::debug("{}: {} exists, skipped", job.item.path, job.output);
+        break;
+      default:
+        ++failed_;
+        if (total_ == 1 && job.error_kind == ErrorKind::Usage) usage_failure_ = true;
+        j.update({{"status", "failed"}, {"error", job.error}});
+        line_.clear();
+        spdlog::error("{}", job.error);
+        break;
+    }
+    if (f_.json) std::cout << j.dump() << std::endl;
+    line_.files(static_cast<int>(done_ + skipped_ + failed_));
+  }
+
+  int summary() {
+    const double secs = std::chrono::duration<double>(Clock::now() - start_).count();
+    if (total_ > 1 || failed_ > 0 || skipped_ > 0)
+      spdlog::info("{} done, {} skipped, {} failed ({:.1f} s, {:.2f} images/s)", done_, skipped_, failed_, secs,
+                   secs > 0 ? static_cast<double>(done_) / secs : 0.0);
+    if (f_.json)
+      std::cout << nlohmann::json{{"summary", true}, {"done", done_}, {"skipped", skipped_}, {"failed", failed_}, {"seconds", secs}}.dump()
+                << std::endl;
+    if (usage_failure_) return kExitUsage;
+    return failed_ ? kExitFailed : kExitOk;
+  }
+
+  const UpscaleFlags& f_;
+  Engine& engine_;
+  Progress& progress_;
+  ProgressLine line_;
+  std::size_t total_ = 0, done_ = 0, skipped_ = 0, failed_ = 0;
+  bool usage_failure_ = false;
+  Clock::time_point start_ = Clock::now();  // after the model is loaded
 };
 
 int run_upscale(const UpscaleFlags& f, const GlobalFlags& g) {
   if (f.quality < 1 || f.quality > 100) throw Error(ErrorKind::Usage, "--quality must be between 1 and 100");
-  const bool many = f.inputs.size() > 1;
-  if (many && !f.output.empty() && !fs::is_directory(f.output))
-    throw Error(ErrorKind::Usage, "-o " + f.output + ": with several inputs, -o must be an existing directory");
+  if (f.outscale < 0 || f.outscale > 64) throw Error(ErrorKind::Usage, "--outscale must be a positive factor up to 64");
+  if (f.alpha != "model" && f.alpha != "bicubic") throw Error(ErrorKind::Usage, "--alpha must be model or bicubic");
+  if (f.max_pixels < 1) throw Error(ErrorKind::Usage, "--max-pixels must be positive");
+  if (f.overwrite && f.skip_existing) throw Error(ErrorKind::Usage, "--overwrite and --skip-existing exclude each other");
+  std::vector<InputItem> items = collect_inputs(f.inputs, f.recursive);
+  if (!f.shard.empty()) {
+    int i = -1, n = 0;
+    if (std::sscanf(f.shard.c_str(), "%d/%d", &i, &n) != 2) throw Error(ErrorKind::Usage, "--shard must be I/N, e.g. 0/4");
+    std::vector<InputItem> mine;
+    for (const auto& it : items)
+      if (in_shard(it.path, i, n)) mine.push_back(it);
+    items = std::move(mine);
+  }
+  bool dirs = false;
+  for (const auto& in : f.inputs) dirs = dirs || fs::is_directory(in);
+  NamingOptions naming;
+  naming.output = f.output;
+  naming.suffix = f.suffix;
+  naming.format = f.format;
+  naming.output_is_dir = !f.output.empty() && (fs::is_directory(f.output) || f.output.back() == '/' || f.inputs.size() > 1 || dirs);
+  if (naming.output_is_dir && !fs::is_directory(f.output)) {
+    std::error_code ec;
+    if (!fs::create_directories(f.output, ec) && !fs::is_directory(f.output))
+      throw Error(ErrorKind::Io, f.output + ": cannot create the output directory: " + ec.message());
+  }
+  if (items.empty()) {
+    spdlog::warn("no images to process");
+    return kExitOk;
+  }
+  for (const auto& it : items)  // mirrored sub-folders
+    if (naming.output_is_dir && !it.relative_dir.empty()) fs::create_directories(fs::path(f.output) / it.relative_dir);
+
   const EngineOptions options = to_engine_options(f.engine);
   const Model model = load_model(f.engine.model);
   Engine engine(model, options);
-  spdlog::info("{} on {} ({}, {} threads)", model.info.summary(), engine.setup().device, to_string(engine.setup().precision),
-               engine.setup().threads);
-
+  naming.scale = f.outscale > 0 ? f.outscale : engine.scale();
+  spdlog::info("{} on {} ({}, {} threads), {} input(s)", model.info.summary(), engine.setup().device,
+               to_string(engine.setup().precision), engine.setup().threads, items.size());
   Progress progress;
   watch_interrupts(progress.cancel);
-  ProgressLine line(!g.no_progress && !g.quiet && isatty(STDERR_FILENO));
-  int failed = 0, done = 0;
-  for (const auto& input_text : f.inputs) {
-    const fs::path input(input_text);
-    const auto t0 = std::chrono::steady_clock::now();
-    nlohmann::json result = {{"input", input_text}};
-    try {
-      if (fs::is_directory(input)) throw Error(ErrorKind::Input, input_text + ": is a directory (pass image files)");
-      const fs::path out = output_for(input, f, engine.scale(), many);
-      result["output"] = out.string();
-      if (out == input || same_file(out.string(), input.string()))
-        throw Error(ErrorKind::Usage, out.string() + ": output would replace its input");
-      if (!f.overwrite && fs::exists(out)) throw Error(ErrorKind::Io, out.string() + ": exists (use --overwrite to replace it)");
-      if (!is_raw_float(out)) check_output_format(out.string());
-      const Image image = read_image(input.string());
-      progress.on_tile = [&](int d, int t) { line.draw(input.filename().string(), d, t); };
-      int ow = 0, oh = 0;
-      if (is_raw_float(out)) {
-        if (image.channels != 3 || image.depth_bytes != 1)
-          throw Error(ErrorKind::Usage, out.string() + ": raw .f32 output needs an 8-bit RGB input");
-        PlanarImage planar(image.width, image.height, 3);
-        for (int c = 0; c < 3; ++c)
-          for (std::size_t i = 0; i < static_cast<std::size_t>(image.width) * image.height; ++i)
-            planar.plane(c)[i] = static_cast<float>(image.data[i * 3 + c]) / 255.0f;
-        const PlanarImage up = engine.upscale(planar, &progress);
-        write_file_atomic(out.string(), encode_planar_f32(up), f.overwrite);
-        ow = up.width;
-        oh = up.height;
-      } else {
-        Image up = engine.upscale(image, &progress);
-        ow = up.width;
-        oh = up.height;
-        write_image(std::move(up), out.string(), f.quality, f.overwrite);
-      }
-      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      result.update({{"status", "done"}, {"width", ow}, {"height", oh}, {"seconds", secs}});
-      spdlog::info("{} -> {} ({}x{}, {:.2f} s)", input_text, out.string(), ow, oh, secs);
-      ++done;
-    } catch (const Error& e) {
-      if (e.kind() == ErrorKind::Interrupted) {
-        spdlog::error("interrupted");
-        return kExitInterrupted;
-      }
-      if (e.kind() == ErrorKind::Model || e.kind() == ErrorKind::Device) throw;
-      ++failed;
-      spdlog::error("{}", e.what());
-      result.update({{"status", "failed"}, {"error", e.what()}});
-      if (e.kind() == ErrorKind::Usage && !many) {
-        if (f.json) std::cout << result.dump() << std::endl;
-        return kExitUsage;
-      }
-    }
-    if (f.json) std::cout << result.dump() << std::endl;
-  }
-  if (many) spdlog::info("{} done, {} failed", done, failed);
-  return failed ? kExitFailed : kExitOk;
+  Upscaler up(f, g, engine, progress);
+  return up.run(items, naming);
 }
 
 }  // namespace
 
 Command register_upscale(CLI::App& app, const GlobalFlags& global) {
-  auto flags = std::make_shared<UpscaleFlags>();
-  CLI::App* cmd = app.add_subcommand("upscale", "upscale image files (PNG, JPEG, WebP, TIFF, BMP)");
-  cmd->add_option("inputs", flags->inputs, "image files")->required();
-  cmd->add_option("-o,--output", flags->output, "output file (one input) or directory; .f32 writes raw float32 CHW");
-  cmd->add_option("--suffix", flags->suffix, "name suffix without -o (default _x<scale>)");
-  cmd->add_option("--quality", flags->quality, "JPEG/WebP quality 1-100")->capture_default_str();
-  cmd->add_flag("--overwrite", flags->overwrite, "replace existing outputs");
-  cmd->add_flag("--json", flags->json, "one JSON line per input on stdout");
-  add_engine_flags(*cmd, flags->engine);
-  return {cmd, [flags, &global] { return run_upscale(*flags, global); }};
+  auto f = std::make_shared<UpscaleFlags>();
+  CLI::App* cmd = app.add_subcommand("upscale", "upscale image files and folders (PNG, JPEG, WebP, TIFF, BMP)");
+  cmd->add_option("inputs", f->inputs, "image files and directories")->required();
+  cmd->add_option("-o,--output", f->output, "output file (one input) or directory (mirrors sub-folders); .f32 = raw float32 CHW");
+  cmd->add_flag("-r,--recursive", f->recursive, "descend into sub-directories");
+  cmd->add_option("--suffix", f->suffix, "name suffix without -o FILE (default _x<scale>)");
+  cmd->add_option("--format", f->format, "output format when -o is not a file: png, jpg, webp, tif (default: the input's)");
+  cmd->add_option("--quality", f->quality, "JPEG/WebP quality 1-100")->capture_default_str();
+  cmd->add_option("--outscale", f->outscale, "final scale factor (model at its own scale, then a high-quality resize)");
+  cmd->add_option("--alpha", f->alpha, "alpha plane: model (through the network) | bicubic")->capture_default_str();
+  cmd->add_option("--max-pixels", f->max_pixels, "largest input (width*height) decoded, checked from the header")->capture_default_str();
+  cmd->add_option("--shard", f->shard, "I/N: process a deterministic 1/N of the inputs");
+  cmd->add_flag("--overwrite", f->overwrite, "replace existing outputs");
+  cmd->add_flag("--skip-existing", f->skip_existing, "leave existing outputs and count them as skipped (resumable runs)");
+  cmd->add_flag("--json", f->json, "one JSON line per input on stdout, then a summary line");
+  add_engine_flags(*cmd, f->engine);
+  return {cmd, [f, &global] { return run_upscale(*f, global); }};
 }
 
 }  // namespace yamiro::cli

@@ -10,6 +10,7 @@
 #include <iterator>
 
 #include "yamiro/error.hpp"
+#include "yamiro/image_header.hpp"
 #include "yamiro/io.hpp"
 
 namespace yamiro {
@@ -27,15 +28,47 @@ void swap_red_blue(T* px, const Image& image) {
   for (std::size_t i = 0; i < n; ++i, px += image.channels) std::swap(px[0], px[2]);
 }
 
+int cv_type(const Image& image) { return CV_MAKETYPE(image.depth_bytes == 2 ? CV_16U : CV_8U, image.channels); }
+
+Image resize_with(const Image& image, int width, int height, int interpolation) {
+  const cv::Mat src(image.height, image.width, cv_type(image), const_cast<std::uint8_t*>(image.data.data()));
+  Image out(width, height, image.channels, image.depth_bytes);
+  cv::Mat dst(height, width, cv_type(out), out.data.data());
+  cv::resize(src, dst, cv::Size(width, height), 0, 0, interpolation);
+  return out;
+}
+
+// EXIF orientation 1-8 -> upright pixels.
+void apply_orientation(cv::Mat& m, int orientation) {
+  switch (orientation) {
+    case 2: cv::flip(m, m, 1); break;
+    case 3: cv::rotate(m, m, cv::ROTATE_180); break;
+    case 4: cv::flip(m, m, 0); break;
+    case 5: cv::transpose(m, m); break;
+    case 6: cv::rotate(m, m, cv::ROTATE_90_CLOCKWISE); break;
+    case 7: cv::transpose(m, m); cv::flip(m, m, -1); break;
+    case 8: cv::rotate(m, m, cv::ROTATE_90_COUNTERCLOCKWISE); break;
+    default: break;
+  }
+}
+
 }  // namespace
 
 bool image_io_available() { return true; }
 
-Image read_image(const std::string& path) {
+Image read_image(const std::string& path, const ReadLimits& limits) {
   std::ifstream f(path, std::ios::binary);
   if (!f) throw Error(ErrorKind::Input, path + ": cannot open (" + std::strerror(errno) + ")");
   std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   if (bytes.empty()) throw Error(ErrorKind::Input, path + ": empty file");
+  if (const auto h = probe_image_header(bytes)) {
+    if (h->width <= 0 || h->height <= 0)
+      throw Error(ErrorKind::Input, path + ": header claims an empty image");
+    if (h->width * h->height > limits.max_pixels)
+      throw Error(ErrorKind::Input, path + ": " + std::to_string(h->width) + "x" + std::to_string(h->height) +
+                                        " exceeds the limit of " + std::to_string(limits.max_pixels) +
+                                        " pixels (--max-pixels); not decoded");
+  }
   cv::Mat m;
   try {
     m = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
@@ -43,16 +76,26 @@ Image read_image(const std::string& path) {
     throw Error(ErrorKind::Input, path + ": cannot decode: " + e.err);
   }
   if (m.empty()) throw Error(ErrorKind::Input, path + ": not a readable image (unknown format or corrupt data)");
+  if (static_cast<std::int64_t>(m.cols) * m.rows > limits.max_pixels)
+    throw Error(ErrorKind::Input, path + ": exceeds the limit of " + std::to_string(limits.max_pixels) + " pixels (--max-pixels)");
   if (m.depth() != CV_8U && m.depth() != CV_16U)
     throw Error(ErrorKind::Input, path + ": unsupported sample type (8- and 16-bit images are supported)");
   if (m.channels() == 3) cv::cvtColor(m, m, cv::COLOR_BGR2RGB);
   else if (m.channels() == 4) cv::cvtColor(m, m, cv::COLOR_BGRA2RGBA);
   else if (m.channels() != 1) throw Error(ErrorKind::Input, path + ": unsupported channel count " + std::to_string(m.channels()));
+  apply_orientation(m, exif_orientation(bytes));
   Image img(m.cols, m.rows, m.channels(), m.depth() == CV_16U ? 2 : 1);
   const std::size_t row = img.row_bytes();
   for (int y = 0; y < m.rows; ++y) std::memcpy(img.data.data() + y * row, m.ptr(y), row);
   return img;
 }
+
+Image resize_image(const Image& image, int width, int height) {
+  const bool shrink = static_cast<std::int64_t>(width) * height < static_cast<std::int64_t>(image.width) * image.height;
+  return resize_with(image, width, height, shrink ? cv::INTER_AREA : cv::INTER_LANCZOS4);
+}
+
+Image resize_cubic(const Image& image, int width, int height) { return resize_with(image, width, height, cv::INTER_CUBIC); }
 
 void check_output_format(const std::string& path) {
   const std::string ext = lower_ext(path);
@@ -64,7 +107,7 @@ void check_output_format(const std::string& path) {
 void write_image(Image image, const std::string& path, int quality, bool overwrite) {
   check_output_format(path);
   const std::string ext = lower_ext(path);
-  const int type = CV_MAKETYPE(image.depth_bytes == 2 ? CV_16U : CV_8U, image.channels);
+  const int type = cv_type(image);
   // OpenCV's in-place cvtColor copies its source; swapping R and B here does not.
   if (image.channels >= 3) {
     if (image.depth_bytes == 2) swap_red_blue(reinterpret_cast<std::uint16_t*>(image.data.data()), image);

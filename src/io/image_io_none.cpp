@@ -6,9 +6,12 @@ namespace yamiro {
 
 bool image_io_available() { return false; }
 
-Image read_image(const std::string& path) {
+Image read_image(const std::string& path, const ReadLimits&) {
   throw Error(ErrorKind::Usage, path + ": this yamiro was built without OpenCV and cannot read images");
 }
+
+Image resize_image(const Image&, int, int) { throw Error(ErrorKind::Usage, "resizing needs OpenCV"); }
+Image resize_cubic(const Image&, int, int) { throw Error(ErrorKind::Usage, "resizing needs OpenCV"); }
 
 void check_output_format(const std::string& path) {
   throw Error(ErrorKind::Usage, path + ": this yamiro was built without OpenCV and cannot write images");

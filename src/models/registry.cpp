@@ -34,8 +34,19 @@ Model load_file(const fs::path& path, const std::string& name) {
     m.name = name;
     return m;
   }
+  // Zip or legacy is told from the content inside load_pytorch, not from the name.
+  if (ext == ".pth" || ext == ".pt") {
+    Model m = load_pytorch(path.string());
+    m.name = name;
+    return m;
+  }
+  if (ext == ".safetensors") {
+    Model m = load_safetensors(path.string());
+    m.name = name;
+    return m;
+  }
   throw Error(ErrorKind::Model, path.string() + ": unsupported model format '" + ext +
-                                    "' (this build reads ncnn .param/.bin)");
+                                    "' (supported: ncnn .param/.bin, PyTorch .pth/.pt, .safetensors)");
 }
 
 }  // namespace

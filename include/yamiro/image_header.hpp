@@ -1,0 +1,23 @@
+// Image headers read without decoding: dimensions for limits, EXIF orientation.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace yamiro {
+
+struct ImageHeader {
+  std::string format;  // "png", "jpeg", "webp", "bmp", "tiff"
+  std::int64_t width = 0;
+  std::int64_t height = 0;
+};
+
+// Dimensions from the header of PNG, JPEG, WebP, BMP or TIFF bytes; nullopt when the
+// format is not recognised or the header is cut short. Never reads out of bounds.
+std::optional<ImageHeader> probe_image_header(const std::vector<unsigned char>& bytes);
+
+// EXIF orientation (1-8) of JPEG bytes (APP1 "Exif"); 1 when absent or unreadable.
+int exif_orientation(const std::vector<unsigned char>& bytes);
+
+}  // namespace yamiro

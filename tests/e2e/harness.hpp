@@ -1,0 +1,74 @@
+// Shared harness for end-to-end tests: runs the real yamiro binary in a temp folder.
+#pragma once
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace e2e {
+
+inline const std::string kBin = YAMIRO_BIN;
+inline const std::string kFixtures = YAMIRO_FIXTURES;
+inline const std::string kTiny = " -m " + kFixtures + "/compact-x4-nc4-nf16.param";
+inline const std::string kButterfly = "/usr/share/doc/opencv-doc/examples/dnn_superres/butterfly.png";
+
+struct Result {
+  int code;
+  std::string err;
+};
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("yamiro-e2e-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  // Runs yamiro with `args` (a shell fragment); returns the exit code and stderr.
+  Result yamiro(const std::string& args) const {
+    const std::string err = path("stderr.txt");
+    const int status = std::system((kBin + " " + args + " > " + path("stdout.txt") + " 2> " + err).c_str());
+    std::ifstream f(err);
+    std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
+  }
+
+  static bool have_real_models() {
+    const char* home = std::getenv("HOME");
+    return home && fs::exists(fs::path(home) / ".cache/yamiro/models/realesrgan-x4plus.param");
+  }
+
+  fs::path dir_;
+};
+
+inline std::vector<float> read_f32(const std::string& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::vector<char> b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::vector<float> v(b.size() / 4);
+  std::memcpy(v.data(), b.data(), v.size() * 4);
+  return v;
+}
+
+inline double psnr(const std::string& a, const std::string& b) {
+  const cv::Mat x = cv::imread(a, cv::IMREAD_UNCHANGED), y = cv::imread(b, cv::IMREAD_UNCHANGED);
+  EXPECT_FALSE(x.empty());
+  EXPECT_EQ(x.size(), y.size());
+  return cv::PSNR(x, y);
+}
+
+}  // namespace e2e
