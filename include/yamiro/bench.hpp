@@ -1,9 +1,11 @@
 // Benchmarks of the engine on synthetic input (no image library needed).
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <vector>
 
 #include "yamiro/engine.hpp"
+#include "yamiro/system.hpp"
 
 namespace yamiro {
 
@@ -18,6 +20,15 @@ Stats summarize(std::vector<double> samples);
 
 // A reproducible RGB test image: smooth gradients plus seeded noise.
 Image synthetic_image(int width, int height, unsigned seed = 1);
+
+// Convolution FLOPs (2 per multiply-add) of one forward, per input pixel, computed from
+// the architecture's hyper-parameters. Element-wise work is not counted.
+// Throws Error(Model) for an architecture it does not know.
+double flops_per_input_pixel(const ArchInfo& arch);
+
+// GFLOP/s of a large 64->64 3x3 convolution on `device` in `precision` (auto resolved as
+// the engine does) and memory format: the denominator of "% of peak". Throws Error(Device).
+double measure_conv_peak_gflops(const std::string& device, Precision precision, bool channels_last, int threads);
 
 struct LatencyOptions {
   std::vector<int> sizes = {256, 512, 1024};
@@ -34,6 +45,7 @@ struct LatencyRow {
   bool has_baseline = false;
   Stats baseline_seconds;
   double speedup = 0;     // baseline median / yamiro median
+  std::uint64_t peak_rss_bytes = 0;  // process peak resident memory during this size
 };
 
 // For each size: warm-up runs, then `repeats` timed runs of Engine::upscale on a
@@ -41,5 +53,34 @@ struct LatencyRow {
 // machine state). Throws what the engine throws.
 std::vector<LatencyRow> bench_latency(const Model& model, const EngineOptions& options, const LatencyOptions& bench,
                                       const std::function<void(const LatencyRow&)>& on_row = {});
+
+struct ThroughputResult {
+  int size = 0;
+  int images = 0;
+  double seconds = 0;
+  double images_per_s = 0;
+  double first_window_ips = 0;  // images/s over the first quarter of the run
+  double last_window_ips = 0;   // and the last quarter
+  double drift_percent = 0;     // (last - first) / first * 100
+  std::vector<double> finish_times;  // seconds since start, one per image
+};
+
+// Upscales size x size synthetic images back to back for `duration_s` seconds (at least
+// two images). `on_image` is called after each one (for a sampler or a progress line).
+ThroughputResult bench_throughput(Engine& engine, int size, double duration_s, const std::function<void()>& on_image = {});
+
+struct MemoryRow {
+  int size = 0;
+  int tile = 0;                       // tile of the tiled run
+  std::uint64_t tiled_bytes = 0;      // peak RSS above the pre-run resident size
+  std::uint64_t untiled_bytes = 0;    // the same with --tile 0
+  bool untiled_run = false;           // false when the size was past untiled_max
+  std::uint64_t image_bytes = 0;      // input + output image buffers
+};
+
+// Peak resident memory above the baseline for one upscale per size, tiled (the engine's
+// tile) and untiled (skipped past `untiled_max` pixels a side, to stay within the machine).
+std::vector<MemoryRow> bench_memory(const Model& model, const EngineOptions& options, const std::vector<int>& sizes,
+                                    int untiled_max);
 
 }  // namespace yamiro

@@ -59,7 +59,7 @@ class RrdbNet final : public Network {
 
   static at::Tensor upsample2(const at::Tensor& x) {
     const std::vector<int64_t> size = {x.size(2) * 2, x.size(3) * 2};
-    return at::upsample_nearest2d(x, size, c10::nullopt, c10::nullopt);
+    return at::upsample_nearest2d(x, size);
   }
 
   at::Tensor rrdb(const Block& block, const at::Tensor& x) const {

@@ -30,7 +30,7 @@ class SrvggCompact final : public Network {
       if (i < prelu_.size()) out = at::prelu(out, prelu_[i]);
     }
     const std::vector<int64_t> size = {x.size(2) * scale_, x.size(3) * scale_};
-    at::Tensor base = at::upsample_nearest2d(x, size, c10::nullopt, c10::nullopt);
+    at::Tensor base = at::upsample_nearest2d(x, size);
     at::Tensor shuffled = at::pixel_shuffle(out, scale_);
     if (plain_) return shuffled + base;
     return shuffled.add_(base);

@@ -1,6 +1,7 @@
 #include <chrono>
 
 #include "yamiro/bench.hpp"
+#include "yamiro/sampler.hpp"
 
 namespace yamiro {
 namespace {
@@ -31,6 +32,7 @@ std::vector<LatencyRow> bench_latency(const Model& model, const EngineOptions& o
       b.batch = 1;
       base = std::make_unique<Engine>(model, b);
     }
+    reset_peak_rss();
     for (int i = 0; i < bench.warmup; ++i) {
       time_once(engine, img);
       if (base) time_once(*base, img);
@@ -40,6 +42,7 @@ std::vector<LatencyRow> bench_latency(const Model& model, const EngineOptions& o
       ours.push_back(time_once(engine, img));
       if (base) theirs.push_back(time_once(*base, img));
     }
+    row.peak_rss_bytes = peak_rss_bytes();
     row.seconds = summarize(ours);
     const double out_px = static_cast<double>(size) * size * engine.scale() * engine.scale();
     row.out_mpix_per_s = row.seconds.median > 0 ? out_px / row.seconds.median / 1e6 : 0;
@@ -49,6 +52,63 @@ std::vector<LatencyRow> bench_latency(const Model& model, const EngineOptions& o
       row.speedup = row.seconds.median > 0 ? row.baseline_seconds.median / row.seconds.median : 0;
     }
     if (on_row) on_row(row);
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+ThroughputResult bench_throughput(Engine& engine, int size, double duration_s, const std::function<void()>& on_image) {
+  const Image img = synthetic_image(size, size, 7);
+  ThroughputResult r;
+  r.size = size;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto since = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  while (r.images < 2 || since() < duration_s) {
+    const Image out = engine.upscale(img);
+    ++r.images;
+    r.finish_times.push_back(since());
+    if (on_image) on_image();
+  }
+  r.seconds = since();
+  r.images_per_s = r.images / r.seconds;
+  // Windows by time: images finished in the first and last quarter of the run.
+  const double q = r.seconds / 4;
+  int first = 0, last = 0;
+  for (double t : r.finish_times) {
+    first += t <= q;
+    last += t > r.seconds - q;
+  }
+  r.first_window_ips = first / q;
+  r.last_window_ips = last / q;
+  r.drift_percent = first > 0 ? (r.last_window_ips - r.first_window_ips) / r.first_window_ips * 100 : 0;
+  return r;
+}
+
+std::vector<MemoryRow> bench_memory(const Model& model, const EngineOptions& options, const std::vector<int>& sizes,
+                                    int untiled_max) {
+  std::vector<MemoryRow> rows;
+  auto measure = [&](Engine& engine, const Image& img) {
+    const std::uint64_t before = current_rss_bytes();
+    reset_peak_rss();
+    { const Image out = engine.upscale(img); }
+    const std::uint64_t peak = peak_rss_bytes();
+    return peak > before ? peak - before : 0;
+  };
+  Engine tiled(model, options);
+  EngineOptions whole = options;
+  whole.tile = 0;
+  Engine untiled(model, whole);
+  for (int size : sizes) {
+    const Image img = synthetic_image(size, size, 3);
+    MemoryRow row;
+    row.size = size;
+    row.tile = tiled.tile_for(size, size);
+    row.image_bytes = img.data.size() * (1 + static_cast<std::uint64_t>(tiled.scale()) * tiled.scale());
+    row.tiled_bytes = measure(tiled, img);
+    if (size <= untiled_max) {
+      row.untiled_bytes = measure(untiled, img);
+      row.untiled_run = true;
+    }
     rows.push_back(row);
   }
   return rows;

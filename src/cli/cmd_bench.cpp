@@ -1,25 +1,32 @@
-// yamiro bench --latency: timings of the engine on synthetic images.
+// yamiro bench: latency, sustained throughput, memory and thermal behaviour of the
+// engine on synthetic images; a table on stderr, JSON and an HTML report on request.
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cli/common.hpp"
 #include "yamiro/bench.hpp"
 #include "yamiro/error.hpp"
+#include "yamiro/report.hpp"
+#include "yamiro/sampler.hpp"
 
 namespace yamiro::cli {
 namespace {
 
+using json = nlohmann::json;
+
 struct BenchFlags {
-  bool latency = false;
+  bool latency = false, throughput = false, memory = false, thermal = false, baseline = false;
   std::string sizes = "256,512,1024";
+  std::string precisions;  // comma list; empty = --precision
   int warmup = 1;
   int repeats = 3;
-  bool baseline = false;
-  std::string json_file;
+  double duration = 10;
+  int untiled_max = 1024;
+  std::string json_file, report_file;
   EngineFlags engine;
 };
 
@@ -41,55 +48,137 @@ std::vector<int> parse_sizes(const std::string& text) {
   return sizes;
 }
 
-nlohmann::json stats_json(const Stats& s) {
+std::vector<std::string> split(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  for (std::string p; std::getline(ss, p, ',');)
+    if (!p.empty()) out.push_back(p);
+  return out;
+}
+
+json stats_json(const Stats& s) {
   return {{"median", s.median}, {"p90", s.p90}, {"mean", s.mean}, {"min", s.min}, {"max", s.max}, {"count", s.count}};
 }
 
-int run_bench(const BenchFlags& f) {
-  if (!f.latency) throw Error(ErrorKind::Usage, "bench: choose a benchmark (--latency)");
-  if (f.warmup < 0 || f.repeats < 1) throw Error(ErrorKind::Usage, "--warmup must be >= 0 and --repeats >= 1");
+json latency_run(const Model& model, EngineOptions eo, const BenchFlags& f, const std::vector<int>& sizes, double flops_px) {
+  Engine probe(model, eo);
+  const EngineSetup setup = probe.setup();
+  const double peak = measure_conv_peak_gflops(eo.device, setup.precision, setup.channels_last, setup.threads);
+  eo.precision = setup.precision;
   LatencyOptions lo;
-  lo.sizes = parse_sizes(f.sizes);
+  lo.sizes = sizes;
   lo.warmup = f.warmup;
   lo.repeats = f.repeats;
   lo.baseline = f.baseline;
+  std::fprintf(stderr, "latency, %s on %s, %d threads; conv peak %.0f GFLOP/s\n", to_string(setup.precision), setup.device.c_str(),
+               setup.threads, peak);
+  std::fprintf(stderr, "%6s %5s %10s %10s %9s %9s %7s %8s %11s %8s\n", "size", "tile", "median s", "p90 s", "out Mpx/s", "GFLOP/s",
+               "% peak", "RSS MiB", "baseline s", "speedup");
+  json rows = json::array();
+  bench_latency(model, eo, lo, [&](const LatencyRow& r) {
+    const double gflops = flops_px * r.size * r.size / r.seconds.median / 1e9;
+    json row = {{"size", r.size},          {"tile", r.tile},
+                {"seconds", stats_json(r.seconds)}, {"out_mpix_per_s", r.out_mpix_per_s},
+                {"gflops", gflops},        {"peak_fraction", peak > 0 ? gflops / peak : 0},
+                {"peak_rss_bytes", r.peak_rss_bytes}};
+    if (r.has_baseline) {
+      row["baseline_seconds"] = stats_json(r.baseline_seconds);
+      row["speedup"] = r.speedup;
+    }
+    std::fprintf(stderr, "%6d %5d %10.4f %10.4f %9.2f %9.1f %6.1f%% %8.0f %11s %8s\n", r.size, r.tile, r.seconds.median,
+                 r.seconds.p90, r.out_mpix_per_s, gflops, peak > 0 ? 100 * gflops / peak : 0.0, r.peak_rss_bytes / 1048576.0,
+                 r.has_baseline ? std::to_string(r.baseline_seconds.median).substr(0, 8).c_str() : "-",
+                 r.has_baseline ? (std::to_string(r.speedup).substr(0, 4) + "x").c_str() : "-");
+    rows.push_back(row);
+  });
+  return {{"precision", to_string(setup.precision)}, {"device", setup.device}, {"conv_peak_gflops", peak}, {"rows", rows}};
+}
+
+json throughput_json(const ThroughputResult& t) {
+  return {{"size", t.size},
+          {"images", t.images},
+          {"seconds", t.seconds},
+          {"images_per_s", t.images_per_s},
+          {"out_mpix_per_s", t.images_per_s * t.size * t.size * 16 / 1e6},
+          {"first_window_ips", t.first_window_ips},
+          {"last_window_ips", t.last_window_ips},
+          {"drift_percent", t.drift_percent},
+          {"finish_times", t.finish_times}};
+}
+
+int run_bench(const BenchFlags& f) {
+  if (!f.latency && !f.throughput && !f.memory && !f.thermal)
+    throw Error(ErrorKind::Usage, "bench: choose at least one of --latency, --throughput, --memory, --thermal");
+  if (f.warmup < 0 || f.repeats < 1) throw Error(ErrorKind::Usage, "--warmup must be >= 0 and --repeats >= 1");
+  if (f.duration <= 0 || f.duration > 86400) throw Error(ErrorKind::Usage, "--duration must be between 0 and 86400 seconds");
+  const std::vector<int> sizes = parse_sizes(f.sizes);
   const EngineOptions eo = to_engine_options(f.engine);
   const Model model = load_model(f.engine.model);
-  std::fprintf(stderr, "%s: %s\n", model.name.c_str(), model.info.summary().c_str());
-  std::fprintf(stderr, "%6s %6s %11s %11s %12s %13s %8s\n", "size", "tile", "median s", "p90 s", "out Mpix/s",
-               "baseline s", "speedup");
-  std::string device, precision;
-  int threads = 0;
-  {
-    Engine probe(model, eo);
-    device = probe.setup().device;
-    precision = to_string(probe.setup().precision);
-    threads = probe.setup().threads;
-  }
-  const auto rows = bench_latency(model, eo, lo, [](const LatencyRow& r) {
-    if (r.has_baseline)
-      std::fprintf(stderr, "%6d %6d %11.4f %11.4f %12.2f %13.4f %7.2fx\n", r.size, r.tile, r.seconds.median, r.seconds.p90,
-                   r.out_mpix_per_s, r.baseline_seconds.median, r.speedup);
-    else
-      std::fprintf(stderr, "%6d %6d %11.4f %11.4f %12.2f %13s %8s\n", r.size, r.tile, r.seconds.median, r.seconds.p90,
-                   r.out_mpix_per_s, "-", "-");
-  });
-  std::fprintf(stderr, "device %s, precision %s, %d threads\n", device.c_str(), precision.c_str(), threads);
-  if (!f.json_file.empty()) {
-    nlohmann::json j = {{"model", model.name}, {"arch", model.info.summary()}, {"device", device},
-                        {"precision", precision}, {"threads", threads}, {"latency", nlohmann::json::array()}};
-    for (const auto& r : rows) {
-      nlohmann::json row = {{"size", r.size}, {"tile", r.tile}, {"seconds", stats_json(r.seconds)}, {"out_mpix_per_s", r.out_mpix_per_s}};
-      if (r.has_baseline) {
-        row["baseline_seconds"] = stats_json(r.baseline_seconds);
-        row["speedup"] = r.speedup;
-      }
-      j["latency"].push_back(row);
+  const double flops_px = flops_per_input_pixel(model.info);
+  std::fprintf(stderr, "%s: %s, %.2f GFLOP per input megapixel\n", model.name.c_str(), model.info.summary().c_str(), flops_px * 1e6 / 1e9);
+
+  Engine engine(model, eo);
+  json doc = {{"schema", 1},
+              {"model", model.name},
+              {"arch", model.info.summary()},
+              {"device", engine.setup().device},
+              {"precision", to_string(engine.setup().precision)},
+              {"threads", engine.setup().threads},
+              {"batch", eo.batch},
+              {"flops_per_input_pixel", flops_px},
+              {"system", system_profile()}};
+  if (f.latency) {
+    doc["latency"] = json::array();
+    const auto precs = f.precisions.empty() ? std::vector<std::string>{f.engine.precision} : split(f.precisions);
+    for (const auto& p : precs) {
+      EngineOptions o = eo;
+      o.precision = parse_precision(p);
+      doc["latency"].push_back(latency_run(model, o, f, sizes, flops_px));
     }
-    std::ofstream out(f.json_file);
-    if (!out) throw Error(ErrorKind::Io, f.json_file + ": cannot write");
-    out << j.dump(1) << "\n";
+    doc["conv_peak_gflops"] = doc["latency"][0]["conv_peak_gflops"];
   }
+  if (f.throughput) {
+    doc["throughput"] = json::array();
+    std::fprintf(stderr, "throughput, %.0f s per size, batch %d\n%6s %7s %9s %10s %9s\n", f.duration / sizes.size(), eo.batch, "size",
+                 "images", "images/s", "out Mpx/s", "drift");
+    for (int size : sizes) {
+      const ThroughputResult t = bench_throughput(engine, size, f.duration / sizes.size());
+      doc["throughput"].push_back(throughput_json(t));
+      std::fprintf(stderr, "%6d %7d %9.3f %10.2f %8.1f%%\n", size, t.images, t.images_per_s,
+                   t.images_per_s * size * size * engine.scale() * engine.scale() / 1e6, t.drift_percent);
+    }
+  }
+  if (f.memory) {
+    std::fprintf(stderr, "memory (peak RSS above the idle process)\n%6s %5s %12s %13s %12s\n", "size", "tile", "tiled MiB",
+                 "untiled MiB", "images MiB");
+    doc["memory"] = json::array();
+    for (const MemoryRow& m : bench_memory(model, eo, sizes, f.untiled_max)) {
+      doc["memory"].push_back({{"size", m.size}, {"tile", m.tile}, {"tiled_bytes", m.tiled_bytes}, {"untiled_bytes", m.untiled_run ? json(m.untiled_bytes) : json(nullptr)},
+                               {"image_bytes", m.image_bytes}});
+      std::fprintf(stderr, "%6d %5d %12.0f %13s %12.0f\n", m.size, m.tile, m.tiled_bytes / 1048576.0,
+                   m.untiled_run ? std::to_string(m.untiled_bytes / 1048576).c_str() : "skipped", m.image_bytes / 1048576.0);
+    }
+  }
+  if (f.thermal) {
+    ThermalSampler sampler;
+    const int size = sizes.front();
+    sampler.start(std::chrono::milliseconds(250));
+    const ThroughputResult t = bench_throughput(engine, size, f.duration);
+    sampler.stop();
+    json samples = json::array();
+    for (const auto& s : sampler.samples()) samples.push_back({{"seconds", s.seconds}, {"celsius", s.celsius}, {"mhz", s.mhz}});
+    const bool temps = !samples.empty() && !samples[0]["celsius"].empty();
+    doc["thermal"] = {{"sources", sampler.sources()}, {"samples", samples}, {"size", size}, {"images_per_s", t.images_per_s},
+                      {"drift_percent", t.drift_percent}, {"temperatures_available", temps}};
+    std::fprintf(stderr, "thermal: %zu samples over %.1f s at %d px; temperatures %s; throughput drift first vs last quarter %.1f%%\n",
+                 samples.size(), t.seconds, size, temps ? "sampled" : "not available on this platform", t.drift_percent);
+  }
+  auto write = [](const std::string& path, const std::string& text) {
+    std::ofstream out(path);
+    if (!(out << text)) throw Error(ErrorKind::Io, path + ": cannot write");
+  };
+  if (!f.json_file.empty()) write(f.json_file, doc.dump(1) + "\n");
+  if (!f.report_file.empty()) write(f.report_file, render_report_html(doc));
   return 0;
 }
 
@@ -98,12 +187,19 @@ int run_bench(const BenchFlags& f) {
 Command register_bench(CLI::App& app, const GlobalFlags&) {
   auto f = std::make_shared<BenchFlags>();
   CLI::App* cmd = app.add_subcommand("bench", "measure the engine on synthetic images");
-  cmd->add_flag("--latency", f->latency, "latency per input size");
+  cmd->add_flag("--latency", f->latency, "latency per input size, GFLOP/s and % of the measured conv peak");
+  cmd->add_flag("--throughput", f->throughput, "sustained images/s per size for --duration");
+  cmd->add_flag("--memory", f->memory, "peak memory against input size, tiled and untiled");
+  cmd->add_flag("--thermal", f->thermal, "temperatures and clocks sampled during a sustained run");
   cmd->add_option("--sizes", f->sizes, "comma-separated input sizes")->capture_default_str();
+  cmd->add_option("--precisions", f->precisions, "latency for each of these precisions (e.g. fp32,auto)");
   cmd->add_option("--warmup", f->warmup, "untimed runs per size")->capture_default_str();
   cmd->add_option("--repeats", f->repeats, "timed runs per size")->capture_default_str();
+  cmd->add_option("--duration", f->duration, "seconds of sustained running (--throughput, --thermal)")->capture_default_str();
+  cmd->add_option("--untiled-max", f->untiled_max, "largest size run untiled by --memory")->capture_default_str();
   cmd->add_flag("--baseline", f->baseline, "also time a plain NCHW fp32 tile-by-tile forward, side by side");
-  cmd->add_option("--json", f->json_file, "write the figures to this JSON file");
+  cmd->add_option("--json", f->json_file, "write every figure and the system profile to this JSON file");
+  cmd->add_option("--report", f->report_file, "write a self-contained HTML report");
   add_engine_flags(*cmd, f->engine);
   return {cmd, [f] { return run_bench(*f); }};
 }

@@ -11,9 +11,8 @@
 namespace fs = std::filesystem;
 
 namespace yamiro::cli {
-namespace {
 
-nlohmann::json profile() {
+nlohmann::json system_profile() {
   const CpuFeatures cpu = cpu_features();
   const DeviceProfile dev = device_profile();
   nlohmann::json isa = nlohmann::json::array();
@@ -45,8 +44,10 @@ nlohmann::json profile() {
   };
 }
 
+namespace {
+
 int run_info(bool json) {
-  const nlohmann::json p = profile();
+  const nlohmann::json p = system_profile();
   if (json) {
     std::cout << p.dump(1) << std::endl;
     return 0;

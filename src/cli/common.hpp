@@ -2,6 +2,8 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <functional>
 #include <string>
 
@@ -38,6 +40,9 @@ struct Command {
   CLI::App* app = nullptr;
   std::function<int()> run;
 };
+
+// The `yamiro info` profile as JSON (also embedded in bench results).
+nlohmann::json system_profile();
 
 Command register_upscale(CLI::App& app, const GlobalFlags& global);
 Command register_bench(CLI::App& app, const GlobalFlags& global);

@@ -60,7 +60,7 @@ struct Document {
 };
 
 struct Limits {
-  std::size_t max_values = 4'000'000;  // values created in total
+  std::size_t max_values = 1'000'000;  // values created in total (about 250 bytes each)
   std::size_t max_stack = 1'000'000;   // stack entries and memo entries
   int max_depth = 100;                 // container nesting
 };
