@@ -45,6 +45,13 @@ float decode(DType dtype, const unsigned char* p) {
   return 0.0f;
 }
 
+bool little_endian_host() {
+  const std::uint32_t one = 1;
+  unsigned char first;
+  std::memcpy(&first, &one, 1);
+  return first == 1;
+}
+
 }  // namespace
 
 std::size_t dtype_size(DType dtype) noexcept {
@@ -166,6 +173,15 @@ HostTensor gather_tensor(DType dtype, const unsigned char* storage, std::size_t 
   out.shape = shape;
   out.values.resize(static_cast<std::size_t>(numel));
   if (numel == 0) return out;
+  const unsigned char* base = storage + static_cast<std::size_t>(offset) * esize;
+  if (stride == contiguous_strides(shape)) {
+    if (dtype == DType::F32 && little_endian_host()) {  // the common case: one copy
+      std::memcpy(out.values.data(), base, static_cast<std::size_t>(numel) * 4);
+    } else {
+      for (std::size_t i = 0; i < out.values.size(); ++i) out.values[i] = decode(dtype, base + i * esize);
+    }
+    return out;
+  }
   std::vector<std::int64_t> index(shape.size(), 0);
   std::int64_t at = offset;
   for (std::int64_t i = 0; i < numel; ++i) {
