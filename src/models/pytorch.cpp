@@ -81,6 +81,12 @@ Model load_zip(const std::string& path, const std::vector<unsigned char>& bytes)
   if (torchscript)
     fail(path, "is a TorchScript module, not a state dict (TorchScript is code; it needs --trust-model)");
   if (prefix.empty()) fail(path, "zip archive without <name>/data.pkl: not a PyTorch checkpoint");
+  // torch >= 2.1 records the byte order; older archives are always little-endian.
+  if (const zip::Entry* order = archive.find(prefix + "byteorder")) {
+    const zip::ByteView v = archive.read(*order);
+    if (std::string(reinterpret_cast<const char*>(v.data), v.size) != "little")
+      fail(path, "big-endian checkpoints are not supported");
+  }
   const zip::ByteView pkl = archive.read(*archive.find(prefix + "data.pkl"));
   const pickle::Document doc = pickle::unpickle(pkl.data, pkl.size, path);
 

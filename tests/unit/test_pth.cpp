@@ -255,6 +255,11 @@ TEST_F(PthFiles, CorruptZipsAreErrors) {
   const auto bytes = read_bytes(fixture("compact-x2-nc2-nf8.pth"));
   auto entries = zip_entries(bytes);
   EXPECT_EQ(load("rebuilt.pth", make_zip(entries)), "");  // the test writer itself is sound
+  auto with_order = entries;
+  with_order.emplace_back("compact-x2-nc2-nf8/byteorder", "little");  // as torch >= 2.1 writes
+  EXPECT_EQ(load("little.pth", make_zip(with_order)), "");
+  with_order.back().second = "big";
+  EXPECT_NE(load("big.pth", make_zip(with_order)).find("big-endian"), std::string::npos);
   // A storage file shorter than the storage its persistent id claims.
   for (auto& [name, data] : entries)
     if (name == "compact-x2-nc2-nf8/data/0") data.resize(data.size() / 2);
