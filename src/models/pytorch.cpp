@@ -33,10 +33,12 @@ struct Storage {
 
 // params_ema > params > the dict itself (a bare state dict).
 const Value* state_dict_of(const Value* root, const std::string& origin) {
-  if (root->kind != Kind::Dict) fail(origin, std::string("holds a ") + pickle::kind_name(root->kind) + ", not a state dict");
+  if (root->kind != Kind::Dict)
+    fail(origin, std::string("holds a value of type ") + pickle::kind_name(root->kind) + ", not a state dict");
   for (const char* key : {"params_ema", "params"}) {
-    if (const Value* v = root->get(key)) {
-      if (v->kind != Kind::Dict) fail(origin, std::string("'") + key + "' is a " + pickle::kind_name(v->kind) + ", not a state dict");
+    if (const Value* v = root->get(key); v && v->kind != Kind::None) {  // None: saved without EMA
+      if (v->kind != Kind::Dict)
+        fail(origin, std::string("'") + key + "' is of type " + pickle::kind_name(v->kind) + ", not a state dict");
       return v;
     }
   }
@@ -52,9 +54,9 @@ StateDict materialise(const Value* dict, const std::string& origin, std::size_t 
   std::uint64_t total = 0;
   StateDict sd;
   for (const auto& [k, v] : dict->entries) {
-    if (k->kind != Kind::Str) fail(origin, std::string("state dict key is a ") + pickle::kind_name(k->kind));
+    if (k->kind != Kind::Str) fail(origin, std::string("state dict key of type ") + pickle::kind_name(k->kind));
     if (v->kind != Kind::Tensor)
-      fail(origin, "'" + k->text + "' is a " + pickle::kind_name(v->kind) + ", not a tensor");
+      fail(origin, "'" + k->text + "' is of type " + pickle::kind_name(v->kind) + ", not a tensor");
     const pickle::TensorRef& t = v->tensor;
     const Storage s = storage(t.storage->storage);
     HostTensor h = gather_tensor(s.dtype, s.data, s.bytes, t.offset, t.shape, t.stride, origin + ": " + k->text);

@@ -49,7 +49,8 @@ std::vector<Case> cases() {
                       {"compact-x2-nc2-nf8", "SRVGGNetCompact", 2, kCompactX2}};
   std::vector<Case> out;
   for (const auto& m : models) {
-    for (const char* f : {".pth", ".params.pth", ".bare-legacy.pth"}) out.push_back({m.name, f, "pytorch", m.arch, m.scale, m.hyper});
+    for (const char* f : {".pth", ".params.pth", ".bare-legacy.pth"})
+      out.push_back({m.name, f, "pytorch", m.arch, m.scale, m.hyper});
     out.push_back({m.name, ".safetensors", "safetensors", m.arch, m.scale, m.hyper});
   }
   out.push_back({"rrdb-x4-nb2-nf16-gc8", ".esrgan-keys.pth", "pytorch", "RRDBNet", 4, kRrdbX4});

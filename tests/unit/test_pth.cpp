@@ -237,6 +237,9 @@ TEST_F(PthFiles, MaliciousCheckpointsAreRefusedByName) {
   EXPECT_NE(load("notpth.pth", "hello, world").find("not a PyTorch checkpoint"), std::string::npos);
   EXPECT_NE(load("magic.pth", raw("\x80\x02K\x05.")).find("magic"), std::string::npos);
   EXPECT_NE(load("list.pth", make_zip({{"a/data.pkl", raw("\x80\x02].")}})).find("not a state dict"), std::string::npos);
+  // {'params_ema': None, 'params': 5}: None means absent, a non-dict is an error.
+  const std::string wrapped = raw("\x80\x02}(X\x0a\x00\x00\x00params_emaNX\x06\x00\x00\x00paramsK\x05u.");
+  EXPECT_NE(load("wrapped.pth", make_zip({{"a/data.pkl", wrapped}})).find("'params' is of type int"), std::string::npos);
 }
 
 TEST_F(PthFiles, TruncatedFilesAreErrors) {
