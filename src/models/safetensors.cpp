@@ -12,7 +12,7 @@
 namespace yamiro {
 namespace {
 
-constexpr std::uint64_t kMaxFileBytes = 16ull << 30;
+constexpr std::uint64_t kMaxFileBytes = 4ull << 30;  // read whole; SR models are far smaller
 constexpr std::uint64_t kMaxHeaderBytes = 100ull << 20;
 constexpr int kMaxJsonDepth = 64;
 
