@@ -60,5 +60,7 @@ void write_image(Image image, const std::string& path, int quality, bool overwri
 std::vector<unsigned char> encode_planar_f32(const PlanarImage& image);
 
 bool image_io_available();
+// "4.6.0" (OpenCV's version), or "" when built without OpenCV.
+std::string image_library_version();
 
 }  // namespace yamiro

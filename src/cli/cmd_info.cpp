@@ -1,5 +1,8 @@
 // yamiro info: the system profile (human text, or --json).
+#include <sys/utsname.h>
+
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -11,6 +14,28 @@
 namespace fs = std::filesystem;
 
 namespace yamiro::cli {
+
+namespace {
+
+std::string first_line_of(const char* path) {
+  std::ifstream f(path);
+  std::string line;
+  std::getline(f, line);
+  return line.empty() ? "none" : line;
+}
+
+nlohmann::json os_json() {
+  struct utsname u {};
+  nlohmann::json os = {{"cgroup_cpu_max", first_line_of("/sys/fs/cgroup/cpu.max")},
+                       {"cgroup_memory_max", first_line_of("/sys/fs/cgroup/memory.max")}};
+  if (uname(&u) == 0) os.update({{"system", u.sysname}, {"release", u.release}, {"machine", u.machine}});
+  std::ifstream f("/etc/os-release");
+  for (std::string line; std::getline(f, line);)
+    if (line.rfind("PRETTY_NAME=", 0) == 0) os["name"] = line.substr(13, line.size() - 14);
+  return os;
+}
+
+}  // namespace
 
 nlohmann::json system_profile() {
   const CpuFeatures cpu = cpu_features();
@@ -31,9 +56,12 @@ nlohmann::json system_profile() {
   const DeviceKind best = dev.mps ? DeviceKind::MPS : dev.cuda_devices > 0 ? DeviceKind::CUDA : DeviceKind::CPU;
   return {
       {"yamiro", YAMIRO_VERSION},
+      {"os", os_json()},
       {"cpu", {{"model", cpu.model}, {"cpus_available", available_cpus()}, {"isa", isa}}},
       {"memory_available_bytes", available_memory_bytes()},
-      {"libraries", {{"libtorch", dev.torch_version}, {"opencv", image_io_available()}}},
+      {"libraries", {{"libtorch", dev.torch_version},
+                     {"opencv", image_io_available() ? image_library_version() : "not built"},
+                     {"ffmpeg", "not built (the video command is not implemented yet)"}}},
       {"devices",
        {{"cuda_built", dev.cuda_built}, {"cuda_devices", dev.cuda_devices}, {"mps", dev.mps},
         {"auto", best == DeviceKind::MPS ? "mps" : best == DeviceKind::CUDA ? "cuda:0" : "cpu"},
@@ -53,11 +81,15 @@ int run_info(bool json) {
     return 0;
   }
   std::cout << "yamiro " << p["yamiro"].get<std::string>() << "\n"
+            << "OS:         " << p["os"].value("name", std::string("?")) << ", " << p["os"].value("system", std::string()) << " "
+            << p["os"].value("release", std::string()) << " " << p["os"].value("machine", std::string()) << "; cgroup cpu.max '"
+            << p["os"]["cgroup_cpu_max"].get<std::string>() << "', memory.max '" << p["os"]["cgroup_memory_max"].get<std::string>() << "'\n"
             << "CPU:        " << p["cpu"]["model"].get<std::string>() << ", " << p["cpu"]["cpus_available"] << " CPUs available\n"
             << "ISA:        ";
   for (const auto& i : p["cpu"]["isa"]) std::cout << i.get<std::string>() << " ";
   std::cout << "\nMemory:     " << p["memory_available_bytes"].get<std::uint64_t>() / (1 << 20) << " MiB available\n"
-            << "LibTorch:   " << p["libraries"]["libtorch"].get<std::string>() << "\n"
+            << "LibTorch:   " << p["libraries"]["libtorch"].get<std::string>() << ", OpenCV: "
+            << p["libraries"]["opencv"].get<std::string>() << ", FFmpeg: " << p["libraries"]["ffmpeg"].get<std::string>() << "\n"
             << "CUDA:       " << (p["devices"]["cuda_built"].get<bool>() ? std::to_string(p["devices"]["cuda_devices"].get<int>()) + " device(s)" : "not in this LibTorch") << "\n"
             << "MPS:        " << (p["devices"]["mps"].get<bool>() ? "available" : "not available") << "\n"
             << "auto:       " << p["devices"]["auto"].get<std::string>() << ", precision cpu="

@@ -55,6 +55,7 @@ void apply_orientation(cv::Mat& m, int orientation) {
 }  // namespace
 
 bool image_io_available() { return true; }
+std::string image_library_version() { return CV_VERSION; }
 
 Image read_image(const std::string& path, const ReadLimits& limits) {
   std::ifstream f(path, std::ios::binary);

@@ -5,6 +5,7 @@
 namespace yamiro {
 
 bool image_io_available() { return false; }
+std::string image_library_version() { return ""; }
 
 Image read_image(const std::string& path, const ReadLimits&) {
   throw Error(ErrorKind::Usage, path + ": this yamiro was built without OpenCV and cannot read images");
