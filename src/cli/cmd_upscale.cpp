@@ -56,7 +56,8 @@ struct Job {
   std::string error;
   ErrorKind error_kind = ErrorKind::Input;
   Clock::time_point start;
-  double seconds = 0;
+  double seconds = 0;        // from the start of decoding to the end of writing
+  double infer_seconds = 0;  // the network alone
 };
 
 bool is_raw_float(const std::string& p) { return fs::path(p).extension() == ".f32"; }
@@ -158,6 +159,12 @@ class Upscaler {
   // This thread: the network, alpha handling, --outscale.
   void infer(Job& job) {
     progress_.on_tile = [&](int done, int total) { line_.tiles(job.item.path, done, total); };
+    const auto t0 = Clock::now();
+    struct Timer {
+      Job& job;
+      Clock::time_point t0;
+      ~Timer() { job.infer_seconds = std::chrono::duration<double>(Clock::now() - t0).count(); }
+    } timer{job, t0};
     try {
       if (is_raw_float(job.output)) {
         if (job.image.channels != 3 || job.image.depth_bytes != 1)
@@ -216,7 +223,7 @@ class Upscaler {
     switch (job.status) {
       case Status::Done:
         ++done_;
-        j.update({{"status", "done"}, {"width", w}, {"height", h}, {"seconds", job.seconds}});
+        j.update({{"status", "done"}, {"width", w}, {"height", h}, {"seconds", job.seconds}, {"infer_seconds", job.infer_seconds}});
         spdlog::debug("{} -> {} ({}x{}, {:.2f} s)", job.item.path, job.output, w, h, job.seconds);
         break;
       case Status::Skipped:

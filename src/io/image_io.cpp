@@ -52,12 +52,24 @@ void apply_orientation(cv::Mat& m, int orientation) {
   }
 }
 
+// OpenCV's own worker pool would compete with LibTorch's threads for the same cores
+// while the pipeline decodes and encodes beside the network: codecs run on the calling
+// thread only (yamiro parallelises across images instead).
+void single_threaded_opencv() {
+  static const bool once = [] {
+    cv::setNumThreads(0);
+    return true;
+  }();
+  (void)once;
+}
+
 }  // namespace
 
 bool image_io_available() { return true; }
 std::string image_library_version() { return CV_VERSION; }
 
 Image read_image(const std::string& path, const ReadLimits& limits) {
+  single_threaded_opencv();
   std::ifstream f(path, std::ios::binary);
   if (!f) throw Error(ErrorKind::Input, path + ": cannot open (" + std::strerror(errno) + ")");
   std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
@@ -106,6 +118,7 @@ void check_output_format(const std::string& path) {
 }
 
 void write_image(Image image, const std::string& path, int quality, bool overwrite) {
+  single_threaded_opencv();
   check_output_format(path);
   const std::string ext = lower_ext(path);
   const int type = cv_type(image);
