@@ -46,6 +46,7 @@ struct LatencyRow {
   Stats baseline_seconds;
   double speedup = 0;     // baseline median / yamiro median
   std::uint64_t peak_rss_bytes = 0;  // process peak resident memory during this size
+  std::uint64_t peak_device_bytes = 0;  // CUDA memory in use (0 = not measured, e.g. CPU)
 };
 
 // For each size: warm-up runs, then `repeats` timed runs of Engine::upscale on a

@@ -80,6 +80,10 @@ class Engine {
   // The tile size used for an image of this size (after `auto`), for logs and bench.
   int tile_for(int width, int height) const;
   int tile_pad() const;
+  // Highest device memory in use (the whole card) seen after a forward since the last
+  // reset, on CUDA builds; 0 where not measured (CPU: see the process RSS instead).
+  std::uint64_t peak_device_bytes() const;
+  void reset_peak_device_bytes();
 
  private:
   struct Impl;

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "yamiro/engine.hpp"
 
@@ -26,10 +27,17 @@ std::uint64_t available_memory_bytes();
 enum class DeviceKind { CPU, CUDA, MPS };
 
 // What LibTorch can reach on this machine.
+struct CudaDeviceInfo {
+  std::string name;
+  std::uint64_t total_bytes = 0;
+  int cc_major = 0, cc_minor = 0;  // compute capability
+};
+
 struct DeviceProfile {
   std::string torch_version;
   bool cuda_built = false;  // this LibTorch has CUDA support
   int cuda_devices = 0;
+  std::vector<CudaDeviceInfo> cuda;  // filled when built against the CUDA runtime
   bool mps = false;
 };
 DeviceProfile device_profile();

@@ -33,6 +33,7 @@ std::vector<LatencyRow> bench_latency(const Model& model, const EngineOptions& o
       base = std::make_unique<Engine>(model, b);
     }
     reset_peak_rss();
+    engine.reset_peak_device_bytes();
     for (int i = 0; i < bench.warmup; ++i) {
       time_once(engine, img);
       if (base) time_once(*base, img);
@@ -43,6 +44,7 @@ std::vector<LatencyRow> bench_latency(const Model& model, const EngineOptions& o
       if (base) theirs.push_back(time_once(*base, img));
     }
     row.peak_rss_bytes = peak_rss_bytes();
+    row.peak_device_bytes = engine.peak_device_bytes();
     row.seconds = summarize(ours);
     const double out_px = static_cast<double>(size) * size * engine.scale() * engine.scale();
     row.out_mpix_per_s = row.seconds.median > 0 ? out_px / row.seconds.median / 1e6 : 0;

@@ -87,7 +87,9 @@ std::string latency_section(const json& r) {
            "<th>GFLOP/s</th><th>% of conv peak</th><th>peak RSS MiB</th><th>baseline s</th><th>speed-up</th></tr>";
   bool baseline_drawn = false;
   for (const auto& run : r["latency"]) {
-    Series s{"yamiro " + run.value("precision", std::string("?")), {}}, m{s.name, {}}, b{"baseline fp32 NCHW", {}};
+    std::string label = "yamiro " + run.value("precision", std::string("?"));
+    if (run.value("batch", 1) > 1) label += " batch " + std::to_string(run.value("batch", 1));
+    Series s{label, {}}, m{s.name, {}}, b{"baseline fp32 NCHW", {}};
     for (const auto& row : run["rows"]) {
       const double size = row["size"];
       s.points.emplace_back(size, row["seconds"]["median"].get<double>());

@@ -22,6 +22,7 @@ struct BenchFlags {
   bool latency = false, throughput = false, memory = false, thermal = false, baseline = false;
   std::string sizes = "256,512,1024";
   std::string precisions;  // comma list; empty = --precision
+  std::string batches = "1";  // comma list of tiles per forward
   int warmup = 1;
   int repeats = 3;
   double duration = 10;
@@ -70,8 +71,8 @@ json latency_run(const Model& model, EngineOptions eo, const BenchFlags& f, cons
   lo.warmup = f.warmup;
   lo.repeats = f.repeats;
   lo.baseline = f.baseline;
-  std::fprintf(stderr, "latency, %s on %s, %d threads; conv peak %.0f GFLOP/s\n", to_string(setup.precision), setup.device.c_str(),
-               setup.threads, peak);
+  std::fprintf(stderr, "latency, %s on %s, batch %d, %d threads; conv peak %.0f GFLOP/s\n", to_string(setup.precision),
+               setup.device.c_str(), eo.batch, setup.threads, peak);
   std::fprintf(stderr, "%6s %5s %10s %10s %9s %9s %7s %8s %11s %8s\n", "size", "tile", "median s", "p90 s", "out Mpx/s", "GFLOP/s",
                "% peak", "RSS MiB", "baseline s", "speedup");
   json rows = json::array();
@@ -80,7 +81,8 @@ json latency_run(const Model& model, EngineOptions eo, const BenchFlags& f, cons
     json row = {{"size", r.size},          {"tile", r.tile},
                 {"seconds", stats_json(r.seconds)}, {"out_mpix_per_s", r.out_mpix_per_s},
                 {"gflops", gflops},        {"peak_fraction", peak > 0 ? gflops / peak : 0},
-                {"peak_rss_bytes", r.peak_rss_bytes}};
+                {"peak_rss_bytes", r.peak_rss_bytes},
+                {"peak_device_bytes", r.peak_device_bytes ? json(r.peak_device_bytes) : json(nullptr)}};
     if (r.has_baseline) {
       row["baseline_seconds"] = stats_json(r.baseline_seconds);
       row["speedup"] = r.speedup;
@@ -91,7 +93,7 @@ json latency_run(const Model& model, EngineOptions eo, const BenchFlags& f, cons
                  r.has_baseline ? (std::to_string(r.speedup).substr(0, 4) + "x").c_str() : "-");
     rows.push_back(row);
   });
-  return {{"precision", to_string(setup.precision)}, {"device", setup.device}, {"conv_peak_gflops", peak}, {"rows", rows}};
+  return {{"precision", to_string(setup.precision)}, {"batch", eo.batch}, {"device", setup.device}, {"conv_peak_gflops", peak}, {"rows", rows}};
 }
 
 json throughput_json(const ThroughputResult& t) {
@@ -112,7 +114,16 @@ int run_bench(const BenchFlags& f) {
   if (f.warmup < 0 || f.repeats < 1) throw Error(ErrorKind::Usage, "--warmup must be >= 0 and --repeats >= 1");
   if (f.duration <= 0 || f.duration > 86400) throw Error(ErrorKind::Usage, "--duration must be between 0 and 86400 seconds");
   const std::vector<int> sizes = parse_sizes(f.sizes);
-  const EngineOptions eo = to_engine_options(f.engine);
+  std::vector<int> batches;
+  for (const auto& b : split(f.batches)) {
+    const int v = std::atoi(b.c_str());
+    if (v < 1 || v > 256 || std::to_string(v) != b) throw Error(ErrorKind::Usage, "--batch: '" + b + "' is not a batch size from 1 to 256");
+    batches.push_back(v);
+  }
+  if (batches.empty()) throw Error(ErrorKind::Usage, "--batch is empty");
+  EngineFlags ef = f.engine;
+  ef.batch = batches.front();
+  const EngineOptions eo = to_engine_options(ef);
   const Model model = load_model(f.engine.model);
   const double flops_px = flops_per_input_pixel(model.info);
   std::fprintf(stderr, "%s: %s, %.2f GFLOP per input megapixel\n", model.name.c_str(), model.info.summary().c_str(), flops_px * 1e6 / 1e9);
@@ -130,11 +141,13 @@ int run_bench(const BenchFlags& f) {
   if (f.latency) {
     doc["latency"] = json::array();
     const auto precs = f.precisions.empty() ? std::vector<std::string>{f.engine.precision} : split(f.precisions);
-    for (const auto& p : precs) {
-      EngineOptions o = eo;
-      o.precision = parse_precision(p);
-      doc["latency"].push_back(latency_run(model, o, f, sizes, flops_px));
-    }
+    for (const auto& p : precs)
+      for (int b : batches) {
+        EngineOptions o = eo;
+        o.precision = parse_precision(p);
+        o.batch = b;
+        doc["latency"].push_back(latency_run(model, o, f, sizes, flops_px));
+      }
     doc["conv_peak_gflops"] = doc["latency"][0]["conv_peak_gflops"];
   }
   if (f.throughput) {
@@ -200,7 +213,8 @@ Command register_bench(CLI::App& app, const GlobalFlags&) {
   cmd->add_flag("--baseline", f->baseline, "also time a plain NCHW fp32 tile-by-tile forward, side by side");
   cmd->add_option("--json", f->json_file, "write every figure and the system profile to this JSON file");
   cmd->add_option("--report", f->report_file, "write a self-contained HTML report");
-  add_engine_flags(*cmd, f->engine);
+  cmd->add_option("--batch", f->batches, "tiles per forward; a comma list runs --latency once per batch size")->capture_default_str();
+  add_engine_flags(*cmd, f->engine, false);
   return {cmd, [f] { return run_bench(*f); }};
 }
 

@@ -53,6 +53,10 @@ nlohmann::json system_profile() {
     for (const auto& e : fs::directory_iterator(dir, ec))
       if (e.path().extension() == ".param") models.push_back({{"name", e.path().stem().string()}, {"path", e.path().string()}});
   }
+  nlohmann::json cuda = nlohmann::json::array();
+  for (const auto& d : dev.cuda)
+    cuda.push_back({{"name", d.name}, {"memory_bytes", d.total_bytes},
+                    {"compute_capability", std::to_string(d.cc_major) + "." + std::to_string(d.cc_minor)}});
   const DeviceKind best = dev.mps ? DeviceKind::MPS : dev.cuda_devices > 0 ? DeviceKind::CUDA : DeviceKind::CPU;
   return {
       {"yamiro", YAMIRO_VERSION},
@@ -63,7 +67,7 @@ nlohmann::json system_profile() {
                      {"opencv", image_io_available() ? image_library_version() : "not built"},
                      {"ffmpeg", "not built (the video command is not implemented yet)"}}},
       {"devices",
-       {{"cuda_built", dev.cuda_built}, {"cuda_devices", dev.cuda_devices}, {"mps", dev.mps},
+       {{"cuda_built", dev.cuda_built}, {"cuda_devices", dev.cuda_devices}, {"cuda", cuda}, {"mps", dev.mps},
         {"auto", best == DeviceKind::MPS ? "mps" : best == DeviceKind::CUDA ? "cuda:0" : "cpu"},
         {"precision_auto", {{"cpu", to_string(choose_precision(Precision::Auto, DeviceKind::CPU, cpu))},
                             {"cuda", to_string(choose_precision(Precision::Auto, DeviceKind::CUDA, cpu))}}}}},
@@ -90,8 +94,11 @@ int run_info(bool json) {
   std::cout << "\nMemory:     " << p["memory_available_bytes"].get<std::uint64_t>() / (1 << 20) << " MiB available\n"
             << "LibTorch:   " << p["libraries"]["libtorch"].get<std::string>() << ", OpenCV: "
             << p["libraries"]["opencv"].get<std::string>() << ", FFmpeg: " << p["libraries"]["ffmpeg"].get<std::string>() << "\n"
-            << "CUDA:       " << (p["devices"]["cuda_built"].get<bool>() ? std::to_string(p["devices"]["cuda_devices"].get<int>()) + " device(s)" : "not in this LibTorch") << "\n"
-            << "MPS:        " << (p["devices"]["mps"].get<bool>() ? "available" : "not available") << "\n"
+            << "CUDA:       " << (p["devices"]["cuda_built"].get<bool>() ? std::to_string(p["devices"]["cuda_devices"].get<int>()) + " device(s)" : "not in this LibTorch") << "\n";
+  for (const auto& d : p["devices"]["cuda"])
+    std::cout << "  " << d["name"].get<std::string>() << ", " << d["memory_bytes"].get<std::uint64_t>() / (1 << 20)
+              << " MiB, compute capability " << d["compute_capability"].get<std::string>() << "\n";
+  std::cout << "MPS:        " << (p["devices"]["mps"].get<bool>() ? "available" : "not available") << "\n"
             << "auto:       " << p["devices"]["auto"].get<std::string>() << ", precision cpu="
             << p["devices"]["precision_auto"]["cpu"].get<std::string>() << " cuda=" << p["devices"]["precision_auto"]["cuda"].get<std::string>() << "\n"
             << "Model dirs: ";

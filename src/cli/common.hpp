@@ -22,8 +22,9 @@ struct EngineFlags {
   int threads = 0;
 };
 
-// Adds -m, --device, --precision, --tile, --tile-pad, --batch, --threads, --border.
-void add_engine_flags(CLI::App& cmd, EngineFlags& flags);
+// Adds -m, --device, --precision, --tile, --tile-pad, --threads, --border and, unless the
+// command has its own, --batch.
+void add_engine_flags(CLI::App& cmd, EngineFlags& flags, bool with_batch = true);
 // Validates and converts; throws Error(Usage).
 EngineOptions to_engine_options(const EngineFlags& flags);
 

@@ -10,13 +10,13 @@
 
 namespace yamiro::cli {
 
-void add_engine_flags(CLI::App& cmd, EngineFlags& f) {
+void add_engine_flags(CLI::App& cmd, EngineFlags& f, bool with_batch) {
   cmd.add_option("-m,--model", f.model, "model name or path (.param)")->capture_default_str();
   cmd.add_option("--device", f.device, "auto | cpu | cuda[:N] | mps")->capture_default_str();
   cmd.add_option("--precision", f.precision, "auto | fp32 | bf16 | fp16")->capture_default_str();
   cmd.add_option("--tile", f.tile, "tile size in input pixels (0 = whole image; default: from the memory budget)");
   cmd.add_option("--tile-pad", f.tile_pad, "context pixels around each tile (default " + std::to_string(kDefaultTilePad) + ")");
-  cmd.add_option("--batch", f.batch, "tiles per forward")->capture_default_str();
+  if (with_batch) cmd.add_option("--batch", f.batch, "tiles per forward")->capture_default_str();
   cmd.add_option("--threads", f.threads, "CPU threads (default: CPUs available to the process)");
   cmd.add_option("--border", f.border, "image border: zero (as the reference) | mirror")->capture_default_str();
 }

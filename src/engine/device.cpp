@@ -5,6 +5,10 @@
 
 #include <torch/version.h>
 
+#ifdef YAMIRO_HAVE_CUDART
+#include <cuda_runtime_api.h>
+#endif
+
 #include "yamiro/error.hpp"
 
 namespace yamiro {
@@ -52,7 +56,29 @@ DeviceProfile device_profile() {
   p.cuda_built = at::hasCUDA();
   p.cuda_devices = cuda_count();
   p.mps = at::hasMPS();
+#ifdef YAMIRO_HAVE_CUDART
+  for (int i = 0; i < p.cuda_devices; ++i) {
+    cudaDeviceProp prop{};
+    if (cudaGetDeviceProperties(&prop, i) != cudaSuccess) continue;
+    p.cuda.push_back({prop.name, static_cast<std::uint64_t>(prop.totalGlobalMem), prop.major, prop.minor});
+  }
+#endif
   return p;
+}
+
+std::uint64_t device_memory_used(const DeviceChoice& device) {
+#ifdef YAMIRO_HAVE_CUDART
+  if (device.kind != DeviceKind::CUDA) return 0;
+  int previous = 0;
+  if (cudaGetDevice(&previous) != cudaSuccess) return 0;
+  std::size_t free_bytes = 0, total = 0;
+  const bool ok = cudaSetDevice(device.device.index()) == cudaSuccess && cudaMemGetInfo(&free_bytes, &total) == cudaSuccess;
+  cudaSetDevice(previous);
+  return ok ? static_cast<std::uint64_t>(total - free_bytes) : 0;
+#else
+  (void)device;
+  return 0;
+#endif
 }
 
 bool is_out_of_memory(const std::exception& e) {

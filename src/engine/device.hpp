@@ -19,6 +19,10 @@ struct DeviceChoice {
 // Error(Device); an unknown name is Error(Usage).
 DeviceChoice select_device(const std::string& spec);
 
+// Bytes in use on a CUDA device (the whole card, from the CUDA runtime); 0 for other
+// devices or builds without the CUDA runtime.
+std::uint64_t device_memory_used(const DeviceChoice& device);
+
 // "cuda out of memory" and friends, across LibTorch versions.
 bool is_out_of_memory(const std::exception& e);
 

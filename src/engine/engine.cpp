@@ -77,6 +77,7 @@ struct Engine::Impl {
   int pad = kDefaultTilePad;
   int tile_limit = 0;  // after an out-of-memory, tiles never exceed this (0 = no limit)
   std::uint64_t budget = 0;
+  std::uint64_t device_peak = 0;
 
   void build(const StateDict& weights) {
     arch::NetOptions n;
@@ -125,6 +126,7 @@ struct Engine::Impl {
           retry_smaller(chunk, tile, width, height, progress, load, store);
           continue;
         }
+        if (dev.kind == DeviceKind::CUDA) device_peak = std::max(device_peak, device_memory_used(dev));
         for (std::size_t k = 0; k < chunk.size(); ++k) {
           store(out[static_cast<int64_t>(k)], *chunk[k]);
           tick(progress);
@@ -218,6 +220,8 @@ int Engine::scale() const { return impl_->info.scale; }
 const EngineSetup& Engine::setup() const { return impl_->setup; }
 int Engine::tile_for(int width, int height) const { return impl_->tile_for(width, height); }
 int Engine::tile_pad() const { return impl_->pad; }
+std::uint64_t Engine::peak_device_bytes() const { return impl_->device_peak; }
+void Engine::reset_peak_device_bytes() { impl_->device_peak = 0; }
 
 Image Engine::upscale(const Image& in, Progress* progress) {
   if (in.width <= 0 || in.height <= 0 || (in.channels != 1 && in.channels != 3 && in.channels != 4) ||

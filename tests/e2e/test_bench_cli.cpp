@@ -1,0 +1,65 @@
+// End-to-end: `yamiro bench` and `yamiro info` write the documented JSON and report.
+#include <nlohmann/json.hpp>
+
+#include "e2e/harness.hpp"
+
+using namespace e2e;
+using json = nlohmann::json;
+
+namespace {
+
+json load(const std::string& p) {
+  std::ifstream f(p);
+  return json::parse(f);
+}
+
+}  // namespace
+
+TEST_F(Cli, BenchJsonFollowsTheSchema) {
+  const auto r = yamiro("-q bench --latency --throughput --memory --thermal --baseline --sizes 24,40 --repeats 2 --duration 1"
+                        " --precisions fp32,auto --batch 1,2 --json " + path("b.json") + " --report " + path("b.html") + kTiny);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json d = load(path("b.json"));
+  for (const char* k : {"schema", "model", "arch", "device", "precision", "threads", "flops_per_input_pixel", "conv_peak_gflops",
+                        "system", "latency", "throughput", "memory", "thermal"})
+    EXPECT_TRUE(d.contains(k)) << k;
+  EXPECT_DOUBLE_EQ(d["flops_per_input_pixel"].get<double>(), 2.0 * 9 * 1840);
+  ASSERT_EQ(d["latency"].size(), 4u);  // 2 precisions x 2 batch sizes
+  for (const auto& run : d["latency"]) {
+    EXPECT_GT(run["conv_peak_gflops"].get<double>(), 0);
+    ASSERT_EQ(run["rows"].size(), 2u);
+    for (const auto& row : run["rows"]) {
+      for (const char* k : {"size", "tile", "seconds", "out_mpix_per_s", "gflops", "peak_fraction", "peak_rss_bytes",
+                            "peak_device_bytes", "baseline_seconds", "speedup"})
+        EXPECT_TRUE(row.contains(k)) << k;
+      EXPECT_GT(row["seconds"]["median"].get<double>(), 0);
+      EXPECT_LE(row["seconds"]["median"].get<double>(), row["seconds"]["p90"].get<double>());
+      EXPECT_GT(row["peak_rss_bytes"].get<double>(), 1e6);
+      EXPECT_TRUE(row["peak_device_bytes"].is_null());  // CPU: not a separate device memory
+    }
+  }
+  EXPECT_EQ(d["throughput"].size(), 2u);
+  EXPECT_GE(d["throughput"][0]["images"].get<int>(), 2);
+  EXPECT_EQ(d["memory"].size(), 2u);
+  EXPECT_FALSE(d["thermal"]["samples"].empty());
+  EXPECT_TRUE(d["system"].contains("cpu"));
+  std::ifstream html(path("b.html"));
+  const std::string page((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
+  EXPECT_NE(page.find("<svg"), std::string::npos);
+}
+
+TEST_F(Cli, InfoJson) {
+  ASSERT_EQ(yamiro("info --json").code, 0);
+  const json d = load(path("stdout.txt"));
+  for (const char* k : {"os", "cpu", "memory_available_bytes", "libraries", "devices", "model_dirs", "models"})
+    EXPECT_TRUE(d.contains(k)) << k;
+  EXPECT_GE(d["cpu"]["cpus_available"].get<int>(), 1);
+  EXPECT_EQ(d["devices"]["auto"].get<std::string>().empty(), false);
+}
+
+TEST_F(Cli, BenchRejectsBadOptions) {
+  EXPECT_EQ(yamiro("bench" + kTiny).code, 2);
+  EXPECT_EQ(yamiro("bench --latency --sizes 8" + kTiny).code, 2);
+  EXPECT_EQ(yamiro("bench --latency --batch 0" + kTiny).code, 2);
+  EXPECT_EQ(yamiro("bench --latency --precisions fp64" + kTiny).code, 2);
+}
