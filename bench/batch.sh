@@ -28,6 +28,21 @@ $y upscale "$work/in" -o "$work/out" --format "$format" -m "$model" --json > "$w
 after=$(pure)
 infer=$(python3 -c "print(($before + $after) / 2)")
 echo "pure inference median before/after the batch: $before s / $after s"
+# The same images one at a time: the network's own time on these images (infer_seconds),
+# then the pipelined batch again, so both are measured back to back.
+$y upscale "$work/in" -o "$work/seq" --format "$format" -m "$model" --json --sequential > "$work/seq.jsonl" 2>/dev/null
+rm -rf "$work/out"
+$y upscale "$work/in" -o "$work/out" --format "$format" -m "$model" --json > "$work/batch2.jsonl" 2>/dev/null
+python3 - "$work/seq.jsonl" "$work/batch2.jsonl" <<'PY'
+import json, sys
+seq = [json.loads(l) for l in open(sys.argv[1])]
+bat = [json.loads(l) for l in open(sys.argv[2])]
+infer = sum(r.get("infer_seconds", 0) for r in seq if "input" in r)
+wall_seq, wall_bat = seq[-1]["seconds"], bat[-1]["seconds"]
+n = sum(1 for r in bat if r.get("status") == "done")
+print(f"same images one at a time: {wall_seq:.2f} s, of which network {infer:.2f} s; pipelined: {wall_bat:.2f} s")
+print(f"pipelined batch / pure network time on the same images: {100 * infer / wall_bat:.1f} %")
+PY
 batch=$(python3 -c "
 import json
 rows=[json.loads(l) for l in open('$work/batch.jsonl')]

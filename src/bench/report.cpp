@@ -173,6 +173,16 @@ std::string thermal_section(const json& r) {
   return out + "</div>";
 }
 
+// The measured 3x3 convolution peak of each latency run's precision.
+std::string peaks(const json& r) {
+  std::string out;
+  if (r.contains("latency"))
+    for (const auto& run : r["latency"])
+      out += (out.empty() ? "" : "; ") + num(run.value("conv_peak_gflops", 0.0)) + " GFLOP/s in " +
+             esc(run.value("precision", std::string("?")));
+  return out.empty() ? "not measured (run --latency)" : out + " (64→64 3×3, same memory format)";
+}
+
 }  // namespace
 
 std::string render_report_html(const json& r) {
@@ -188,7 +198,7 @@ std::string render_report_html(const json& r) {
     << "</head><body><h1>yamiro bench — " << esc(r.value("model", std::string())) << "</h1><dl>"
     << "<dt>architecture</dt><dd>" << esc(r.value("arch", std::string())) << "</dd>"
     << "<dt>device</dt><dd>" << esc(r.value("device", std::string())) << ", " << r.value("threads", 0) << " threads</dd>"
-    << "<dt>conv peak</dt><dd>" << num(r.value("conv_peak_gflops", 0.0)) << " GFLOP/s (64→64 3×3, " << esc(r.value("precision", std::string())) << ")</dd>";
+    << "<dt>conv peak</dt><dd>" << peaks(r) << "</dd>";
   if (info.contains("cpu"))
     o << "<dt>CPU</dt><dd>" << esc(info["cpu"].value("model", std::string())) << ", " << info["cpu"].value("cpus_available", 0) << " CPUs</dd>";
   if (info.contains("libraries")) o << "<dt>LibTorch</dt><dd>" << esc(info["libraries"].value("libtorch", std::string())) << "</dd>";

@@ -27,7 +27,7 @@ struct BenchFlags {
   int repeats = 3;
   double duration = 10;
   int untiled_max = 1024;
-  std::string json_file, report_file;
+  std::string json_file, report_file, from_json;
   EngineFlags engine;
 };
 
@@ -109,6 +109,19 @@ json throughput_json(const ThroughputResult& t) {
 }
 
 int run_bench(const BenchFlags& f) {
+  if (!f.from_json.empty()) {  // re-render a report from an earlier --json
+    if (f.report_file.empty()) throw Error(ErrorKind::Usage, "--from-json needs --report");
+    std::ifstream in(f.from_json);
+    json doc;
+    try {
+      doc = json::parse(in);
+      std::ofstream out(f.report_file);
+      if (!(out << render_report_html(doc))) throw Error(ErrorKind::Io, f.report_file + ": cannot write");
+    } catch (const json::exception& e) {
+      throw Error(ErrorKind::Input, f.from_json + ": not a bench result: " + e.what());
+    }
+    return 0;
+  }
   if (!f.latency && !f.throughput && !f.memory && !f.thermal)
     throw Error(ErrorKind::Usage, "bench: choose at least one of --latency, --throughput, --memory, --thermal");
   if (f.warmup < 0 || f.repeats < 1) throw Error(ErrorKind::Usage, "--warmup must be >= 0 and --repeats >= 1");
@@ -213,6 +226,7 @@ Command register_bench(CLI::App& app, const GlobalFlags&) {
   cmd->add_flag("--baseline", f->baseline, "also time a plain NCHW fp32 tile-by-tile forward, side by side");
   cmd->add_option("--json", f->json_file, "write every figure and the system profile to this JSON file");
   cmd->add_option("--report", f->report_file, "write a self-contained HTML report");
+  cmd->add_option("--from-json", f->from_json, "render --report from an earlier --json file instead of measuring");
   cmd->add_option("--batch", f->batches, "tiles per forward; a comma list runs --latency once per batch size")->capture_default_str();
   add_engine_flags(*cmd, f->engine, false);
   return {cmd, [f] { return run_bench(*f); }};

@@ -40,6 +40,7 @@ struct UpscaleFlags {
   bool overwrite = false;
   bool skip_existing = false;
   bool json = false;
+  bool sequential = false;
   EngineFlags engine;
 };
 
@@ -77,6 +78,7 @@ class Upscaler {
   int run(const std::vector<InputItem>& items, const NamingOptions& naming) {
     total_ = items.size();
     line_.set_total(static_cast<int>(items.size()));
+    if (f_.sequential) return run_sequential(items, naming);
     BoundedQueue<Job> decoded(2), upscaled(2);
     std::thread reader([&] {
       for (std::size_t i = 0; i < items.size() && !progress_.cancel.load(); ++i)
@@ -113,6 +115,19 @@ class Upscaler {
   }
 
  private:
+  // Decode, infer and encode one image after the other on this thread: the reference the
+  // pipeline is measured against (bench/batch.sh), and a fallback for debugging.
+  int run_sequential(const std::vector<InputItem>& items, const NamingOptions& naming) {
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (progress_.cancel.load()) throw Error(ErrorKind::Interrupted, "cancelled");
+      Job job = prepare(i, items[i], naming);
+      if (job.status == Status::Pending) infer(job);
+      finish(job);
+    }
+    line_.clear();
+    return summary();
+  }
+
   // Reader thread: naming, safety checks and decoding.
   Job prepare(std::size_t index, const InputItem& item, const NamingOptions& naming) {
     Job job;
@@ -328,6 +343,7 @@ Command register_upscale(CLI::App& app, const GlobalFlags& global) {
   cmd->add_flag("--overwrite", f->overwrite, "replace existing outputs");
   cmd->add_flag("--skip-existing", f->skip_existing, "leave existing outputs and count them as skipped (resumable runs)");
   cmd->add_flag("--json", f->json, "one JSON line per input on stdout, then a summary line");
+  cmd->add_flag("--sequential", f->sequential, "decode, upscale and encode one image at a time (no pipeline)");
   add_engine_flags(*cmd, f->engine);
   return {cmd, [f, &global] { return run_upscale(*f, global); }};
 }

@@ -188,3 +188,16 @@ TEST_F(Cli, SigintStopsWith130AndNoOutput) {
   EXPECT_FALSE(fs::exists(path("big_x4.png")));
   for (const auto& e : fs::directory_iterator(dir_)) EXPECT_NE(e.path().filename().string()[0], '.') << e.path();
 }
+
+TEST_F(Cli, PipelinedAndSequentialRunsWriteTheSameFiles) {
+  fs::create_directories(path("in"));
+  const cv::Mat img = cv::imread(kFruits);
+  for (int i = 0; i < 4; ++i) cv::imwrite(path("in/p" + std::to_string(i) + ".png"), img(cv::Rect(i * 40, i * 30, 64, 48)));
+  ASSERT_EQ(yamiro("-q upscale " + path("in") + " -o " + path("a") + kTiny).code, 0);
+  ASSERT_EQ(yamiro("-q upscale " + path("in") + " -o " + path("b") + " --sequential" + kTiny).code, 0);
+  for (int i = 0; i < 4; ++i) {
+    const cv::Mat a = read(path("a/p" + std::to_string(i) + "_x4.png")), b = read(path("b/p" + std::to_string(i) + "_x4.png"));
+    ASSERT_FALSE(a.empty());
+    EXPECT_EQ(cv::norm(a, b, cv::NORM_INF), 0) << i;  // in order, nothing mixed up between images
+  }
+}

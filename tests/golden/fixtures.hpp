@@ -7,9 +7,19 @@
 #include <string>
 #include <vector>
 
+#include "yamiro/engine.hpp"
 #include "yamiro/image.hpp"
 
 namespace yamiro::test {
+
+// The settings the goldens were made with: CPU, fp32, whole image (no tiling).
+inline EngineOptions exact_options() {
+  EngineOptions o;
+  o.device = "cpu";
+  o.precision = Precision::FP32;
+  o.tile = 0;
+  return o;
+}
 
 inline std::string fixture(const std::string& name) { return std::string(YAMIRO_FIXTURES) + "/" + name; }
 inline std::string data_file(const std::string& name) { return std::string(YAMIRO_TEST_DATA) + "/" + name; }

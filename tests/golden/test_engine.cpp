@@ -56,7 +56,7 @@ TEST(Engine, TiledConvergesToUntiledAsPadGrows) {
 }
 
 TEST(Engine, CompactTilesNeedOnlyItsReceptiveField) {
-  // 6 convolutions of 3x3: a pad of 6 is exact away from... everywhere.
+  // 6 convolutions of 3x3 see 6 input pixels around each output: a pad of 6 is the full context.
   EXPECT_LE(max_abs_diff(run(compact(), cpu_fp32(16, 6)), run(compact(), cpu_fp32(0, 0))), 1e-5);
 }
 

@@ -19,13 +19,6 @@ struct Case {
 
 class Golden : public ::testing::TestWithParam<Case> {};
 
-EngineOptions exact() {
-  EngineOptions o;
-  o.device = "cpu";
-  o.precision = Precision::FP32;
-  o.tile = 0;
-  return o;
-}
 
 }  // namespace
 
@@ -36,7 +29,7 @@ TEST_P(Golden, NcnnMatchesReferenceInFp32) {
   EXPECT_EQ(m.info.arch, c.arch);
   EXPECT_EQ(m.info.scale, c.scale);
   EXPECT_EQ(m.info.hyper, c.hyper);
-  Engine engine(m, exact());
+  Engine engine(m, exact_options());
   const PlanarImage out = engine.upscale(golden_input());
   ASSERT_EQ(out.width, 60 * c.scale);
   ASSERT_EQ(out.height, 48 * c.scale);
@@ -46,7 +39,7 @@ TEST_P(Golden, NcnnMatchesReferenceInFp32) {
 
 TEST_P(Golden, BaselineForwardMatchesReference) {
   const Case& c = GetParam();
-  EngineOptions o = exact();
+  EngineOptions o = exact_options();
   o.baseline = true;
   Engine engine(load_model(fixture(c.model + ".param")), o);
   const auto golden = read_f32(fixture("golden." + c.model + ".rgb48x60.f32"));

@@ -22,13 +22,6 @@ struct Case {
 
 class GoldenWeights : public ::testing::TestWithParam<Case> {};
 
-EngineOptions exact() {
-  EngineOptions o;
-  o.device = "cpu";
-  o.precision = Precision::FP32;
-  o.tile = 0;
-  return o;
-}
 
 // The hyper-parameters fixtures.json lists for each model.
 const std::map<std::string, int> kRrdbX4 = {{"num_feat", 16}, {"num_block", 2}, {"num_grow_ch", 8}};
@@ -66,7 +59,7 @@ TEST_P(GoldenWeights, MatchesReferenceInFp32) {
   EXPECT_EQ(m.info.arch, c.arch);
   EXPECT_EQ(m.info.scale, c.scale);
   EXPECT_EQ(m.info.hyper, c.hyper);
-  Engine engine(m, exact());
+  Engine engine(m, exact_options());
   const PlanarImage out = engine.upscale(golden_input());
   ASSERT_EQ(out.width, 60 * c.scale);
   ASSERT_EQ(out.height, 48 * c.scale);
