@@ -48,5 +48,6 @@ nlohmann::json system_profile();
 Command register_upscale(CLI::App& app, const GlobalFlags& global);
 Command register_bench(CLI::App& app, const GlobalFlags& global);
 Command register_info(CLI::App& app, const GlobalFlags& global);
+Command register_models(CLI::App& app, const GlobalFlags& global);
 
 }  // namespace yamiro::cli

@@ -71,13 +71,14 @@ Model load_model(const std::string& name_or_path) {
   if (fs::is_regular_file(p, ec)) return load_file(p, p.stem().string());
   const bool looks_like_path = name_or_path.find('/') != std::string::npos || p.has_extension();
   if (looks_like_path) throw Error(ErrorKind::Model, name_or_path + ": model file not found");
-  for (const auto& dir : model_dirs()) {
-    const fs::path param = fs::path(dir) / (name_or_path + ".param");
-    if (fs::is_regular_file(param, ec)) return load_file(param, name_or_path);
-  }
+  for (const auto& dir : model_dirs())
+    for (const char* ext : {".param", ".safetensors", ".pth", ".pt"}) {
+      const fs::path file = fs::path(dir) / (name_or_path + ext);
+      if (fs::is_regular_file(file, ec)) return load_file(file, name_or_path);
+    }
   throw Error(ErrorKind::Model, "model '" + name_or_path + "' not found in " + join(model_dirs(), ", ") +
                                     " (built-in models: " + join(builtin_model_names(), ", ") +
-                                    "; run scripts/fetch-models.sh, or pass a .param path)");
+                                    "; run scripts/fetch-models.sh, or pass a model file's path)");
 }
 
 }  // namespace yamiro

@@ -63,3 +63,40 @@ TEST_F(Cli, BenchRejectsBadOptions) {
   EXPECT_EQ(yamiro("bench --latency --batch 0" + kTiny).code, 2);
   EXPECT_EQ(yamiro("bench --latency --precisions fp64" + kTiny).code, 2);
 }
+
+TEST_F(Cli, ModelsListFindsEveryFormatAndVerifyCatchesCorruption) {
+  fs::create_directories(path("models"));
+  for (const char* f : {"compact-x4-nc4-nf16.pth", "rrdb-x2-nb1-nf16-gc8.safetensors"})
+    fs::copy_file(kFixtures + "/" + f, path(std::string("models/") + f));
+  // A "built-in" model whose files are not the manifest's: verify must fail.
+  fs::copy_file(kFixtures + "/compact-x4-nc4-nf16.param", path("models/realesrgan-x4fast.param"));
+  fs::copy_file(kFixtures + "/compact-x4-nc4-nf16.bin", path("models/realesrgan-x4fast.bin"));
+  setenv("YAMIRO_MODELS", path("models").c_str(), 1);
+  const auto list = yamiro("models list --json");
+  const auto verify = yamiro("models verify");
+  const auto by_name = yamiro("-q upscale " + kFixtures + "/rgb48x60.png -o " + path("o.png") + " -m rrdb-x2-nb1-nf16-gc8");
+  unsetenv("YAMIRO_MODELS");
+  ASSERT_EQ(list.code, 0) << list.err;
+  EXPECT_EQ(verify.code, 1);
+  EXPECT_NE(verify.err.find("realesrgan-x4fast.param: SHA-256 does not match"), std::string::npos) << verify.err;
+  ASSERT_EQ(by_name.code, 0) << by_name.err;  // -m NAME finds a .safetensors file
+  EXPECT_EQ(cv::imread(path("o.png")).cols, 120);
+}
+
+TEST_F(Cli, ModelsListJsonDescribesModels) {
+  fs::create_directories(path("models"));
+  fs::copy_file(kFixtures + "/compact-x4-nc4-nf16.pth", path("models/tiny.pth"));
+  setenv("YAMIRO_MODELS", path("models").c_str(), 1);
+  const auto r = yamiro("models list --json");
+  unsetenv("YAMIRO_MODELS");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json rows = load(path("stdout.txt"));
+  bool found = false;
+  for (const auto& row : rows)
+    if (row["name"] == "tiny") {
+      found = true;
+      EXPECT_EQ(row["known"], false);
+      EXPECT_NE(row["detected"].get<std::string>().find("SRVGGNetCompact x4 (num_conv=4, num_feat=16)"), std::string::npos) << row;
+    }
+  EXPECT_TRUE(found);
+}

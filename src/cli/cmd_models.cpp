@@ -1,0 +1,122 @@
+// yamiro models list | verify: known and installed models, checksums.
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <iostream>
+#include <set>
+
+#include "cli/common.hpp"
+#include "yamiro/error.hpp"
+#include "yamiro/manifest.hpp"
+#include "yamiro/model.hpp"
+#include "yamiro/sha256.hpp"
+
+namespace fs = std::filesystem;
+
+namespace yamiro::cli {
+namespace {
+
+// "ok", "MISMATCH", "no checksum" for one installed file.
+std::string check(const fs::path& file, const std::string& expected) {
+  if (expected.empty()) return "no checksum";
+  return sha256_file(file.string()) == expected ? "ok" : "MISMATCH";
+}
+
+std::string describe(const fs::path& file) {
+  try {
+    const Model m = load_model(file.string());
+    return m.info.summary() + ", " + m.format;
+  } catch (const Error& e) {
+    return std::string("unreadable: ") + e.what();
+  }
+}
+
+int run_list(bool json_out) {
+  const auto entries = read_manifest(manifest_path());
+  nlohmann::json rows = nlohmann::json::array();
+  std::set<fs::path> listed;
+  for (const auto& e : entries) {
+    const std::string dir = installed_dir(e);
+    nlohmann::json row = {{"name", e.name}, {"known", true}, {"builtin", e.builtin}, {"arch", e.arch}, {"scale", e.scale},
+                          {"installed", !dir.empty()}};
+    if (!dir.empty()) {
+      std::uintmax_t size = 0;
+      std::string sums = "ok";
+      for (const auto& f : e.files) {
+        const fs::path p = fs::path(dir) / f.name;
+        listed.insert(fs::weakly_canonical(p));
+        size += fs::file_size(p);
+        const std::string c = check(p, f.sha256);
+        if (c != "ok") sums = c;
+      }
+      const fs::path first = fs::path(dir) / e.files.front().name;
+      row.update({{"path", first.string()}, {"size_bytes", size}, {"checksum", sums}, {"detected", describe(first)}});
+    }
+    rows.push_back(row);
+  }
+  // Model files in the model folders that the manifest does not name.
+  for (const auto& dir : model_dirs()) {
+    std::error_code ec;
+    for (const auto& f : fs::directory_iterator(dir, ec)) {
+      const std::string ext = f.path().extension().string();
+      if (ext != ".param" && ext != ".pth" && ext != ".pt" && ext != ".safetensors") continue;
+      if (listed.count(fs::weakly_canonical(f.path()))) continue;
+      listed.insert(fs::weakly_canonical(f.path()));
+      rows.push_back({{"name", f.path().stem().string()}, {"known", false}, {"installed", true}, {"path", f.path().string()},
+                      {"size_bytes", f.file_size(ec)}, {"checksum", "unknown"}, {"detected", describe(f.path())}});
+    }
+  }
+  if (json_out) {
+    std::cout << rows.dump(1) << std::endl;
+    return 0;
+  }
+  for (const auto& r : rows) {
+    std::cout << r["name"].get<std::string>() << (r.value("builtin", false) ? " (built-in)" : "") << "\n";
+    if (!r["installed"].get<bool>()) {
+      std::cout << "  not installed; " << r.value("arch", std::string()) << " x" << r.value("scale", 0) << "\n";
+      continue;
+    }
+    std::cout << "  " << r["path"].get<std::string>() << ", " << r["size_bytes"].get<std::uintmax_t>() / 1024 << " KiB, checksum "
+              << r["checksum"].get<std::string>() << "\n  " << r["detected"].get<std::string>() << "\n";
+  }
+  return 0;
+}
+
+int run_verify() {
+  int bad = 0, checked = 0;
+  for (const auto& e : read_manifest(manifest_path())) {
+    const std::string dir = installed_dir(e);
+    if (dir.empty()) continue;
+    for (const auto& f : e.files) {
+      const fs::path p = fs::path(dir) / f.name;
+      const std::string c = check(p, f.sha256);
+      ++checked;
+      if (c == "MISMATCH") {
+        ++bad;
+        spdlog::error("{}: SHA-256 does not match the manifest (re-fetch it: scripts/fetch-models.sh)", p.string());
+      } else {
+        std::cout << p.string() << ": " << c << "\n";
+      }
+    }
+  }
+  spdlog::info("{} file(s) checked, {} mismatch(es)", checked, bad);
+  return bad ? kExitFailed : kExitOk;
+}
+
+}  // namespace
+
+Command register_models(CLI::App& app, const GlobalFlags&) {
+  CLI::App* cmd = app.add_subcommand("models", "known and installed models");
+  cmd->require_subcommand(1);
+  auto json_out = std::make_shared<bool>(false);
+  CLI::App* list = cmd->add_subcommand("list", "known models, installed files, sizes, checksums, detected architectures");
+  list->add_flag("--json", *json_out, "print JSON");
+  CLI::App* verify = cmd->add_subcommand("verify", "check the SHA-256 of installed known models (exit 1 on a mismatch)");
+  return {cmd, [list, verify, json_out] {
+            if (list->parsed()) return run_list(*json_out);
+            if (verify->parsed()) return run_verify();
+            throw Error(ErrorKind::Usage, "models: list or verify");
+          }};
+}
+
+}  // namespace yamiro::cli

@@ -1,0 +1,58 @@
+#include "yamiro/manifest.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "yamiro/error.hpp"
+#include "yamiro/model.hpp"
+
+namespace fs = std::filesystem;
+
+namespace yamiro {
+
+std::string manifest_path() {
+  std::error_code ec;
+  const fs::path local = fs::path("models") / "manifest.json";
+  if (fs::is_regular_file(local, ec)) return local.string();
+  return (fs::path(YAMIRO_SOURCE_MODELS_DIR) / "manifest.json").string();
+}
+
+std::vector<ManifestEntry> read_manifest(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw Error(ErrorKind::Model, path + ": cannot read the model manifest");
+  std::vector<ManifestEntry> out;
+  try {
+    const nlohmann::json doc = nlohmann::json::parse(f);
+    for (const auto& m : doc.at("models")) {
+      ManifestEntry e;
+      e.name = m.at("name").get<std::string>();
+      e.arch = m.value("arch", std::string());
+      e.format = m.value("format", std::string());
+      e.scale = m.value("scale", 0);
+      e.builtin = m.value("builtin", false);
+      for (const auto& file : m.at("files")) e.files.push_back({file.at("name").get<std::string>(), file.value("sha256", std::string())});
+      for (const auto& s : m.value("sources", nlohmann::json::array())) {
+        if (s.contains("npm")) e.sources.push_back("npm:" + s["npm"].get<std::string>());
+        if (s.contains("url")) e.sources.push_back(s["url"].get<std::string>());
+      }
+      if (e.name.empty() || e.files.empty()) throw std::runtime_error("an entry without name or files");
+      out.push_back(std::move(e));
+    }
+  } catch (const std::exception& ex) {
+    throw Error(ErrorKind::Model, path + ": malformed manifest: " + ex.what());
+  }
+  return out;
+}
+
+std::string installed_dir(const ManifestEntry& entry) {
+  std::error_code ec;
+  for (const auto& dir : model_dirs()) {
+    bool all = true;
+    for (const auto& file : entry.files) all = all && fs::is_regular_file(fs::path(dir) / file.name, ec);
+    if (all) return dir;
+  }
+  return "";
+}
+
+}  // namespace yamiro
