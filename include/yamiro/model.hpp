@@ -26,6 +26,7 @@ struct ArchInfo {
   int in_channels = 3;
   int out_channels = 3;
   std::map<std::string, int> hyper;       // num_feat, num_block, num_grow_ch, num_conv, ...
+  std::string module_path;                // arch "TorchScript": the module file (code, run as is)
   std::string summary() const;            // "RRDBNet x4 (num_block=23, num_feat=64, num_grow_ch=32)"
 };
 
@@ -73,7 +74,15 @@ ArchInfo detect_architecture(const StateDict& weights);
 
 // Resolves -m NAME|PATH to a file and loads it. Names are looked up in the model
 // directories (see model_dirs()). Throws Error(Model) listing known names when not found.
-Model load_model(const std::string& name_or_path);
+// A TorchScript module is code, so it is refused unless `trust_code` (--trust-model); its
+// scale is found by running a small probe input through it.
+Model load_model(const std::string& name_or_path, bool trust_code = false);
+
+// True when a .pt/.pth zip archive is a TorchScript module rather than a state dict.
+bool is_torchscript_file(const std::string& path);
+// Loads a TorchScript module once to learn what it does (arch "TorchScript", scale from a
+// 1x3x16x16 probe). Throws Error(Model) when it cannot be run or is not an RGB upscaler.
+ArchInfo probe_torchscript(const std::string& path);
 
 // Where weights are searched, in order: $YAMIRO_MODELS, $XDG_CACHE_HOME/yamiro/models
 // (else ~/.cache/yamiro/models), ./models, the source tree's models/.

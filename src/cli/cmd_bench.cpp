@@ -137,8 +137,12 @@ int run_bench(const BenchFlags& f) {
   EngineFlags ef = f.engine;
   ef.batch = batches.front();
   const EngineOptions eo = to_engine_options(ef);
-  const Model model = load_model(f.engine.model);
-  const double flops_px = flops_per_input_pixel(model.info);
+  const Model model = load_model(f.engine.model, f.engine.trust_model);
+  double flops_px = 0;  // unknown for TorchScript modules: GFLOP/s is then reported as 0
+  try {
+    flops_px = flops_per_input_pixel(model.info);
+  } catch (const Error&) {
+  }
   std::fprintf(stderr, "%s: %s, %.2f GFLOP per input megapixel\n", model.name.c_str(), model.info.summary().c_str(), flops_px * 1e6 / 1e9);
 
   Engine engine(model, eo);

@@ -314,7 +314,7 @@ int run_upscale(const UpscaleFlags& f, const GlobalFlags& g) {
     if (naming.output_is_dir && !it.relative_dir.empty()) fs::create_directories(fs::path(f.output) / it.relative_dir);
 
   const EngineOptions options = to_engine_options(f.engine);
-  const Model model = load_model(f.engine.model);
+  const Model model = load_model(f.engine.model, f.engine.trust_model);
   Engine engine(model, options);
   naming.scale = f.outscale > 0 ? f.outscale : engine.scale();
   spdlog::info("{} on {} ({}, {} threads), {} input(s)", model.info.summary(), engine.setup().device,

@@ -20,6 +20,7 @@ struct EngineFlags {
   int tile_pad = -1;
   int batch = 1;
   int threads = 0;
+  bool trust_model = false;
 };
 
 // Adds -m, --device, --precision, --tile, --tile-pad, --threads, --border and, unless the

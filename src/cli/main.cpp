@@ -19,6 +19,7 @@ void add_engine_flags(CLI::App& cmd, EngineFlags& f, bool with_batch) {
   if (with_batch) cmd.add_option("--batch", f.batch, "tiles per forward")->capture_default_str();
   cmd.add_option("--threads", f.threads, "CPU threads (default: CPUs available to the process)");
   cmd.add_option("--border", f.border, "image border: zero (as the reference) | mirror")->capture_default_str();
+  cmd.add_flag("--trust-model", f.trust_model, "allow TorchScript models (they are code and run as is)");
 }
 
 EngineOptions to_engine_options(const EngineFlags& f) {

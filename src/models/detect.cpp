@@ -122,7 +122,9 @@ std::int64_t HostTensor::numel() const {
 
 std::string ArchInfo::summary() const {
   std::ostringstream s;
-  s << arch << " x" << scale << " (";
+  s << arch << " x" << scale;
+  if (hyper.empty()) return s.str();
+  s << " (";
   bool first = true;
   for (const auto& [k, v] : hyper) {
     s << (first ? "" : ", ") << k << "=" << v;

@@ -68,19 +68,25 @@ StateDict materialise(const Value* dict, const std::string& origin, std::size_t 
   return sd;
 }
 
-Model load_zip(const std::string& path, const std::vector<unsigned char>& bytes) {
-  const zip::Archive archive(zip::ByteView{bytes.data(), bytes.size()}, path);
-  // torch.save names the top folder after the file it wrote first; take whatever it is.
-  std::string prefix;
-  bool torchscript = false;
+bool archive_is_torchscript(const zip::Archive& archive) {
   for (const auto& e : archive.entries()) {
     const auto slash = e.name.find('/');
     if (slash == std::string::npos) continue;
     const std::string rest = e.name.substr(slash + 1);
-    if (rest == "data.pkl" && prefix.empty()) prefix = e.name.substr(0, slash + 1);
-    if (rest == "constants.pkl" || rest.rfind("code/", 0) == 0) torchscript = true;
+    if (rest == "constants.pkl" || rest.rfind("code/", 0) == 0) return true;
   }
-  if (torchscript)
+  return false;
+}
+
+Model load_zip(const std::string& path, const std::vector<unsigned char>& bytes) {
+  const zip::Archive archive(zip::ByteView{bytes.data(), bytes.size()}, path);
+  // torch.save names the top folder after the file it wrote first; take whatever it is.
+  std::string prefix;
+  for (const auto& e : archive.entries()) {
+    const auto slash = e.name.find('/');
+    if (slash != std::string::npos && e.name.substr(slash + 1) == "data.pkl" && prefix.empty()) prefix = e.name.substr(0, slash + 1);
+  }
+  if (archive_is_torchscript(archive))
     fail(path, "is a TorchScript module, not a state dict (TorchScript is code; it needs --trust-model)");
   if (prefix.empty()) fail(path, "zip archive without <name>/data.pkl: not a PyTorch checkpoint");
   // torch >= 2.1 records the byte order; older archives are always little-endian.
@@ -178,6 +184,21 @@ Model load_pytorch(const std::string& path) {
   if (zip::looks_like_zip(zip::ByteView{bytes.data(), bytes.size()})) return load_zip(path, bytes);
   if (bytes.size() >= 2 && bytes[0] == 0x80 && bytes[1] >= 2) return load_legacy(path, bytes);
   fail(path, "not a PyTorch checkpoint (neither a zip archive nor a legacy pickle)");
+}
+
+}  // namespace yamiro
+
+namespace yamiro {
+
+bool is_torchscript_file(const std::string& path) {
+  const std::vector<unsigned char> bytes = read_model_file(path, kMaxFileBytes);
+  const zip::ByteView view{bytes.data(), bytes.size()};
+  if (!zip::looks_like_zip(view)) return false;
+  try {
+    return archive_is_torchscript(zip::Archive(view, path));
+  } catch (const Error&) {
+    return false;  // a broken archive is reported by load_pytorch with its reason
+  }
 }
 
 }  // namespace yamiro

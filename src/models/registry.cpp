@@ -22,7 +22,7 @@ std::string lower_ext(const fs::path& p) {
   return e;
 }
 
-Model load_file(const fs::path& path, const std::string& name) {
+Model load_file(const fs::path& path, const std::string& name, bool trust_code) {
   const std::string ext = lower_ext(path);
   if (ext == ".param" || ext == ".bin") {
     fs::path param = path, bin = path;
@@ -36,6 +36,17 @@ Model load_file(const fs::path& path, const std::string& name) {
   }
   // Zip or legacy is told from the content inside load_pytorch, not from the name.
   if (ext == ".pth" || ext == ".pt") {
+    if (is_torchscript_file(path.string())) {
+      if (!trust_code)
+        throw Error(ErrorKind::Model, path.string() + ": is a TorchScript module, which is code that runs as is; "
+                                                      "pass --trust-model if you trust its source");
+      Model m;
+      m.name = name;
+      m.path = path.string();
+      m.format = "torchscript";
+      m.info = probe_torchscript(path.string());
+      return m;
+    }
     Model m = load_pytorch(path.string());
     m.name = name;
     return m;
@@ -65,16 +76,16 @@ std::vector<std::string> model_dirs() {
   return dirs;
 }
 
-Model load_model(const std::string& name_or_path) {
+Model load_model(const std::string& name_or_path, bool trust_code) {
   const fs::path p(name_or_path);
   std::error_code ec;
-  if (fs::is_regular_file(p, ec)) return load_file(p, p.stem().string());
+  if (fs::is_regular_file(p, ec)) return load_file(p, p.stem().string(), trust_code);
   const bool looks_like_path = name_or_path.find('/') != std::string::npos || p.has_extension();
   if (looks_like_path) throw Error(ErrorKind::Model, name_or_path + ": model file not found");
   for (const auto& dir : model_dirs())
     for (const char* ext : {".param", ".safetensors", ".pth", ".pt"}) {
       const fs::path file = fs::path(dir) / (name_or_path + ext);
-      if (fs::is_regular_file(file, ec)) return load_file(file, name_or_path);
+      if (fs::is_regular_file(file, ec)) return load_file(file, name_or_path, trust_code);
     }
   throw Error(ErrorKind::Model, "model '" + name_or_path + "' not found in " + join(model_dirs(), ", ") +
                                     " (built-in models: " + join(builtin_model_names(), ", ") +

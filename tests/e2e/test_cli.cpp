@@ -123,3 +123,18 @@ TEST_F(Cli, RealModelsOnAPhoto) {
   ASSERT_EQ(yamiro("-q upscale " + kButterfly + " -m realesrgan-x4plus --tile 128 --precision fp32 -o " + path("tiled.png")).code, 0);
   EXPECT_GE(psnr(path("realesrgan-x4plus_fp32.png"), path("tiled.png")), 45.0);
 }
+
+TEST_F(Cli, TorchScriptNeedsTrustModel) {
+  const std::string ts = kFixtures + "/compact-x4-nc4-nf16.torchscript.pt";
+  auto r = yamiro("upscale " + kFixtures + "/rgb48x60.png -o " + path("o.f32") + " -m " + ts + " --tile 0 --precision fp32");
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("--trust-model"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(path("o.f32")));
+  r = yamiro("-q upscale " + kFixtures + "/rgb48x60.png -o " + path("o.f32") + " -m " + ts + " --tile 0 --precision fp32 --trust-model");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto got = read_f32(path("o.f32")), want = read_f32(kFixtures + "/golden.compact-x4-nc4-nf16.rgb48x60.f32");
+  ASSERT_EQ(got.size(), want.size());
+  double m = 0;
+  for (std::size_t i = 0; i < got.size(); ++i) m = std::max(m, static_cast<double>(std::fabs(got[i] - want[i])));
+  EXPECT_LE(m, 1e-4);
+}

@@ -4,6 +4,7 @@
 
 #include "golden/fixtures.hpp"
 #include "yamiro/engine.hpp"
+#include "yamiro/error.hpp"
 #include "yamiro/model.hpp"
 
 using namespace yamiro;
@@ -73,3 +74,23 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenWeights, ::testing::ValuesIn(cases()), 
     if (ch == '-' || ch == '.') ch = '_';
   return n;
 });
+
+TEST(TorchScript, RefusedWithoutTrustAndExactWithIt) {
+  const std::string path = fixture("compact-x4-nc4-nf16.torchscript.pt");
+  EXPECT_TRUE(is_torchscript_file(path));
+  EXPECT_FALSE(is_torchscript_file(fixture("compact-x4-nc4-nf16.pth")));
+  try {
+    load_model(path);
+    FAIL() << "TorchScript loaded without --trust-model";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Model);
+    EXPECT_NE(std::string(e.what()).find("--trust-model"), std::string::npos);
+  }
+  const Model m = load_model(path, /*trust_code=*/true);
+  EXPECT_EQ(m.format, "torchscript");
+  EXPECT_EQ(m.info.arch, "TorchScript");
+  EXPECT_EQ(m.info.scale, 4);  // found by the probe
+  Engine engine(m, exact_options());
+  const auto golden = read_f32(fixture("golden.compact-x4-nc4-nf16.rgb48x60.f32"));
+  EXPECT_LE(max_abs_diff(engine.upscale(golden_input()).data, golden), 1e-4);
+}
