@@ -1,8 +1,21 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what is missing, builds, fetches the models, runs CTest.
+# The whole test suite: installs what is missing, builds, fetches the models, runs CTest,
+# then the unit and golden tests again under AddressSanitizer + UndefinedBehaviorSanitizer
+# (set YAMIRO_SKIP_SANITIZE=1 to skip that stage locally).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/build.sh
 bash scripts/fetch-models.sh
 ctest --test-dir build --output-on-failure -j "$(nproc)"
+
+if [ "${YAMIRO_SKIP_SANITIZE:-0}" != 1 ]; then
+  echo "== sanitizer stage (address;undefined)"
+  gen=()
+  command -v ninja >/dev/null && gen=(-G Ninja)
+  [ -f build-asan/CMakeCache.txt ] || cmake -S . -B build-asan "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DYAMIRO_SANITIZE="address;undefined"
+  cmake --build build-asan -j "$(nproc)" --target yamiro_unit_tests
+  ASAN_OPTIONS=halt_on_error=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    ./build-asan/tests/yamiro_unit_tests --gtest_brief=1
+fi
