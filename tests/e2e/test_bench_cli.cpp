@@ -1,4 +1,5 @@
 // End-to-end: `yamiro bench` and `yamiro info` write the documented JSON and report.
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "e2e/harness.hpp"
@@ -99,4 +100,40 @@ TEST_F(Cli, ModelsListJsonDescribesModels) {
       EXPECT_NE(row["detected"].get<std::string>().find("SRVGGNetCompact x4 (num_conv=4, num_feat=16)"), std::string::npos) << row;
     }
   EXPECT_TRUE(found);
+}
+
+TEST_F(Cli, ThreeConcurrentShardsCoverEveryInputOnce) {
+  fs::create_directories(path("in/sub"));
+  const cv::Mat img = cv::imread(kFixtures + "/rgb48x60.png");
+  for (int i = 0; i < 12; ++i) cv::imwrite(path((i % 3 ? "in/" : "in/sub/") + std::string("f") + std::to_string(i) + ".png"), img);
+  // Three shards at once, as three machines of a Slurm array would run them.
+  std::vector<pid_t> pids;
+  for (int s = 0; s < 3; ++s) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      const std::string out = path("shard" + std::to_string(s) + ".jsonl");
+      const std::string cmd = kBin + " -q upscale -r " + path("in") + " -o " + path("out") + " --shard " + std::to_string(s) +
+                              "/3 --json --threads 1" + kTiny + " > " + out;
+      _exit(std::system(cmd.c_str()) == 0 ? 0 : 1);
+    }
+    pids.push_back(pid);
+  }
+  for (pid_t pid : pids) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  std::map<std::string, int> seen;
+  for (int s = 0; s < 3; ++s) {
+    std::ifstream f(path("shard" + std::to_string(s) + ".jsonl"));
+    for (std::string line; std::getline(f, line);) {
+      const json j = json::parse(line);
+      if (j.contains("input")) seen[j["input"].get<std::string>()] += 1;
+    }
+  }
+  EXPECT_EQ(seen.size(), 12u);
+  for (const auto& [input, n] : seen) EXPECT_EQ(n, 1) << input;
+  int outputs = 0;
+  for (const auto& e : fs::recursive_directory_iterator(path("out"))) outputs += e.is_regular_file();
+  EXPECT_EQ(outputs, 12);
 }
