@@ -12,8 +12,13 @@ struct InputItem {
   std::string relative_dir;
 };
 
+// The extension of `path` in lower case, with its dot ("" when there is none).
+std::string lower_extension(const std::string& path);
+
 // True for the extensions yamiro reads (png, jpg, jpeg, webp, tif, tiff, bmp; any case).
 bool is_image_path(const std::string& path);
+// True for the image extensions yamiro writes (png, jpg, jpeg, webp, tif, tiff; any case).
+bool is_writable_image_path(const std::string& path);
 
 // Expands files and directories (recursively with `recursive`) into a sorted list of
 // images. Files named directly are kept whatever their extension (they will fail

@@ -31,22 +31,24 @@ struct BenchFlags {
   EngineFlags engine;
 };
 
-std::vector<int> parse_sizes(const std::string& text) {
-  std::vector<int> sizes;
+// A comma list of integers in [lo, hi]; throws Error(Usage) naming the option.
+std::vector<int> parse_int_list(const std::string& text, const char* option, const char* what, int lo, int hi) {
+  std::vector<int> values;
   std::stringstream ss(text);
   std::string part;
   while (std::getline(ss, part, ',')) {
     try {
       std::size_t used = 0;
       const int v = std::stoi(part, &used);
-      if (used != part.size() || v < 16 || v > 16384) throw std::invalid_argument(part);
-      sizes.push_back(v);
+      if (used != part.size() || v < lo || v > hi) throw std::invalid_argument(part);
+      values.push_back(v);
     } catch (const std::exception&) {
-      throw Error(ErrorKind::Usage, "--sizes: '" + part + "' is not a size between 16 and 16384");
+      throw Error(ErrorKind::Usage, std::string(option) + ": '" + part + "' is not " + what + " between " + std::to_string(lo) +
+                                        " and " + std::to_string(hi));
     }
   }
-  if (sizes.empty()) throw Error(ErrorKind::Usage, "--sizes is empty");
-  return sizes;
+  if (values.empty()) throw Error(ErrorKind::Usage, std::string(option) + " is empty");
+  return values;
 }
 
 std::vector<std::string> split(const std::string& text) {
@@ -126,14 +128,8 @@ int run_bench(const BenchFlags& f) {
     throw Error(ErrorKind::Usage, "bench: choose at least one of --latency, --throughput, --memory, --thermal");
   if (f.warmup < 0 || f.repeats < 1) throw Error(ErrorKind::Usage, "--warmup must be >= 0 and --repeats >= 1");
   if (f.duration <= 0 || f.duration > 86400) throw Error(ErrorKind::Usage, "--duration must be between 0 and 86400 seconds");
-  const std::vector<int> sizes = parse_sizes(f.sizes);
-  std::vector<int> batches;
-  for (const auto& b : split(f.batches)) {
-    const int v = std::atoi(b.c_str());
-    if (v < 1 || v > 256 || std::to_string(v) != b) throw Error(ErrorKind::Usage, "--batch: '" + b + "' is not a batch size from 1 to 256");
-    batches.push_back(v);
-  }
-  if (batches.empty()) throw Error(ErrorKind::Usage, "--batch is empty");
+  const std::vector<int> sizes = parse_int_list(f.sizes, "--sizes", "a size", 16, 16384);
+  const std::vector<int> batches = parse_int_list(f.batches, "--batch", "a batch size", 1, 256);
   EngineFlags ef = f.engine;
   ef.batch = batches.front();
   const EngineOptions eo = to_engine_options(ef);

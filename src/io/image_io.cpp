@@ -12,15 +12,10 @@
 #include "yamiro/error.hpp"
 #include "yamiro/image_header.hpp"
 #include "yamiro/io.hpp"
+#include "yamiro/naming.hpp"
 
 namespace yamiro {
 namespace {
-
-std::string lower_ext(const std::string& path) {
-  std::string e = std::filesystem::path(path).extension().string();
-  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return e;
-}
 
 template <typename T>
 void swap_red_blue(T* px, const Image& image) {
@@ -111,16 +106,14 @@ Image resize_image(const Image& image, int width, int height) {
 Image resize_cubic(const Image& image, int width, int height) { return resize_with(image, width, height, cv::INTER_CUBIC); }
 
 void check_output_format(const std::string& path) {
-  const std::string ext = lower_ext(path);
-  static const std::vector<std::string> known = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff"};
-  if (std::find(known.begin(), known.end(), ext) == known.end())
-    throw Error(ErrorKind::Usage, path + ": unknown output format '" + ext + "' (png, jpg, webp, tif)");
+  if (!is_writable_image_path(path))
+    throw Error(ErrorKind::Usage, path + ": unknown output format '" + lower_extension(path) + "' (png, jpg, webp, tif)");
 }
 
 void write_image(Image image, const std::string& path, int quality, bool overwrite) {
   single_threaded_opencv();
   check_output_format(path);
-  const std::string ext = lower_ext(path);
+  const std::string ext = lower_extension(path);
   const int type = cv_type(image);
   // OpenCV's in-place cvtColor copies its source; swapping R and B here does not.
   if (image.channels >= 3) {

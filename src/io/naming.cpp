@@ -18,8 +18,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::string ext_of(const std::string& path) { return lower(fs::path(path).extension().string()); }
-
 const std::vector<std::string> kReadable = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"};
 const std::vector<std::string> kWritable = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff"};
 
@@ -27,7 +25,10 @@ bool contains(const std::vector<std::string>& v, const std::string& s) { return 
 
 }  // namespace
 
-bool is_image_path(const std::string& path) { return contains(kReadable, ext_of(path)); }
+std::string lower_extension(const std::string& path) { return lower(fs::path(path).extension().string()); }
+
+bool is_image_path(const std::string& path) { return contains(kReadable, lower_extension(path)); }
+bool is_writable_image_path(const std::string& path) { return contains(kWritable, lower_extension(path)); }
 
 std::vector<InputItem> collect_inputs(const std::vector<std::string>& args, bool recursive) {
   std::vector<InputItem> items;
@@ -71,7 +72,7 @@ std::string default_suffix(double scale) {
 
 std::string output_extension(const std::string& input, const NamingOptions& o) {
   if (!o.output.empty() && !o.output_is_dir) {
-    const std::string e = ext_of(o.output);
+    const std::string e = lower_extension(o.output);
     if (!contains(kWritable, e) && e != ".f32")
       throw Error(ErrorKind::Usage, o.output + ": unknown output format '" + e + "' (png, jpg, webp, tif)");
     return e;
@@ -81,7 +82,7 @@ std::string output_extension(const std::string& input, const NamingOptions& o) {
     if (!contains(kWritable, e)) throw Error(ErrorKind::Usage, "unknown --format '" + o.format + "' (png, jpg, webp, tif)");
     return e;
   }
-  const std::string e = ext_of(input);
+  const std::string e = lower_extension(input);
   return contains(kWritable, e) ? e : ".png";
 }
 

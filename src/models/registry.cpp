@@ -4,6 +4,7 @@
 
 #include "yamiro/error.hpp"
 #include "yamiro/model.hpp"
+#include "yamiro/naming.hpp"
 
 namespace fs = std::filesystem;
 
@@ -16,14 +17,8 @@ std::string join(const std::vector<std::string>& items, const char* sep) {
   return out;
 }
 
-std::string lower_ext(const fs::path& p) {
-  std::string e = p.extension().string();
-  for (auto& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return e;
-}
-
 Model load_file(const fs::path& path, const std::string& name, bool trust_code) {
-  const std::string ext = lower_ext(path);
+  const std::string ext = lower_extension(path.string());
   if (ext == ".param" || ext == ".bin") {
     fs::path param = path, bin = path;
     param.replace_extension(".param");

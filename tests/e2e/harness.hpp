@@ -1,6 +1,8 @@
 // Shared harness for end-to-end tests: runs the real yamiro binary in a temp folder.
 #pragma once
 #include <gtest/gtest.h>
+
+#include "temp_dir.hpp"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,16 +29,8 @@ struct Result {
   std::string err;
 };
 
-class Cli : public ::testing::Test {
+class Cli : public yamiro::test::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("yamiro-e2e-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
   // Runs yamiro with `args` (a shell fragment); returns the exit code and stderr.
@@ -53,7 +47,6 @@ class Cli : public ::testing::Test {
     return home && fs::exists(fs::path(home) / ".cache/yamiro/models/realesrgan-x4plus.param");
   }
 
-  fs::path dir_;
 };
 
 inline std::vector<float> read_f32(const std::string& p) {

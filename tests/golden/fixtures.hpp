@@ -9,6 +9,9 @@
 
 #include "yamiro/engine.hpp"
 #include "yamiro/image.hpp"
+#include "yamiro/model.hpp"
+
+#include <gtest/gtest.h>
 
 namespace yamiro::test {
 
@@ -64,6 +67,16 @@ inline double psnr(const std::vector<float>& a, const std::vector<float>& b, dou
   for (std::size_t i = 0; i < a.size(); ++i) se += (a[i] - b[i]) * static_cast<double>(a[i] - b[i]);
   const double mse = se / static_cast<double>(a.size());
   return mse == 0 ? INFINITY : 10 * std::log10(peak * peak / mse);
+}
+
+// Runs `model` the way the goldens were made and checks the output's size and that it
+// matches golden.<name>.rgb48x60.f32 to 1e-4 (SPEC §9).
+inline void expect_matches_golden(const Model& model, const std::string& name) {
+  Engine engine(model, exact_options());
+  const PlanarImage out = engine.upscale(golden_input());
+  ASSERT_EQ(out.width, 60 * model.info.scale);
+  ASSERT_EQ(out.height, 48 * model.info.scale);
+  EXPECT_LE(max_abs_diff(out.data, read_f32(fixture("golden." + name + ".rgb48x60.f32"))), 1e-4);
 }
 
 }  // namespace yamiro::test

@@ -29,12 +29,7 @@ TEST_P(Golden, NcnnMatchesReferenceInFp32) {
   EXPECT_EQ(m.info.arch, c.arch);
   EXPECT_EQ(m.info.scale, c.scale);
   EXPECT_EQ(m.info.hyper, c.hyper);
-  Engine engine(m, exact_options());
-  const PlanarImage out = engine.upscale(golden_input());
-  ASSERT_EQ(out.width, 60 * c.scale);
-  ASSERT_EQ(out.height, 48 * c.scale);
-  const auto golden = read_f32(fixture("golden." + c.model + ".rgb48x60.f32"));
-  EXPECT_LE(max_abs_diff(out.data, golden), 1e-4);
+  expect_matches_golden(m, c.model);
 }
 
 TEST_P(Golden, BaselineForwardMatchesReference) {

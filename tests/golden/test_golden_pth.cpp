@@ -60,12 +60,7 @@ TEST_P(GoldenWeights, MatchesReferenceInFp32) {
   EXPECT_EQ(m.info.arch, c.arch);
   EXPECT_EQ(m.info.scale, c.scale);
   EXPECT_EQ(m.info.hyper, c.hyper);
-  Engine engine(m, exact_options());
-  const PlanarImage out = engine.upscale(golden_input());
-  ASSERT_EQ(out.width, 60 * c.scale);
-  ASSERT_EQ(out.height, 48 * c.scale);
-  const auto golden = read_f32(fixture("golden." + c.model + ".rgb48x60.f32"));
-  EXPECT_LE(max_abs_diff(out.data, golden), 1e-4);
+  expect_matches_golden(m, c.model);
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenWeights, ::testing::ValuesIn(cases()), [](const auto& info) {
@@ -90,7 +85,5 @@ TEST(TorchScript, RefusedWithoutTrustAndExactWithIt) {
   EXPECT_EQ(m.format, "torchscript");
   EXPECT_EQ(m.info.arch, "TorchScript");
   EXPECT_EQ(m.info.scale, 4);  // found by the probe
-  Engine engine(m, exact_options());
-  const auto golden = read_f32(fixture("golden.compact-x4-nc4-nf16.rgb48x60.f32"));
-  EXPECT_LE(max_abs_diff(engine.upscale(golden_input()).data, golden), 1e-4);
+  expect_matches_golden(m, "compact-x4-nc4-nf16");
 }

@@ -2,6 +2,8 @@
 // clear Error(Model)s naming the file, never crashes.
 #include <gtest/gtest.h>
 
+#include "temp_dir.hpp"
+
 #include <filesystem>
 #include <fstream>
 
@@ -21,16 +23,13 @@ std::string read_text(const std::string& p) {
   return std::string(b.begin(), b.end());
 }
 
-class NcnnFiles : public ::testing::Test {
+class NcnnFiles : public yamiro::test::TempDirTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("yamiro-ncnn-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
+    TempDirTest::SetUp();
     param_ = read_text(fixture("compact-x4-nc4-nf16.param"));
     bin_ = read_bytes(fixture("compact-x4-nc4-nf16.bin"));
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   // Writes the pair and returns the error message of loading it ("" if it loaded).
   std::string load(const std::string& param, const std::vector<unsigned char>& bin) {
@@ -52,7 +51,6 @@ class NcnnFiles : public ::testing::Test {
     return s.replace(at, from.size(), to);
   }
 
-  fs::path dir_;
   std::string param_;
   std::vector<unsigned char> bin_;
 };

@@ -3,6 +3,8 @@
 // inconsistent files are Error(Model)s, never crashes.
 #include <gtest/gtest.h>
 
+#include "temp_dir.hpp"
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -77,15 +79,8 @@ std::string unpickle_error(const std::string& p, const pickle::Limits& limits = 
   }
 }
 
-class PthFiles : public ::testing::Test {
+class PthFiles : public yamiro::test::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("yamiro-pth-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::string write(const std::string& name, const std::string& bytes) {
     const auto p = (dir_ / name).string();
     std::ofstream(p, std::ios::binary) << bytes;
@@ -103,7 +98,6 @@ class PthFiles : public ::testing::Test {
   }
   static std::string text(const std::vector<unsigned char>& b) { return std::string(b.begin(), b.end()); }
 
-  fs::path dir_;
 };
 
 }  // namespace

@@ -2,6 +2,8 @@
 // and shapes that do not add up are Error(Model)s naming the file, never crashes.
 #include <gtest/gtest.h>
 
+#include "temp_dir.hpp"
+
 #include <unistd.h>
 
 #include <cstring>
@@ -53,15 +55,8 @@ bool exact_half(float f, std::uint16_t* out) {
   return true;
 }
 
-class SafetensorsFiles : public ::testing::Test {
+class SafetensorsFiles : public yamiro::test::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("yamiro-st-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::string write(const std::string& bytes) {
     const auto p = (dir_ / "m.safetensors").string();
     std::ofstream(p, std::ios::binary) << bytes;
@@ -77,7 +72,6 @@ class SafetensorsFiles : public ::testing::Test {
       return e.what();
     }
   }
-  fs::path dir_;
 };
 
 }  // namespace
