@@ -119,6 +119,15 @@ TEST(SwinIR, TilesAreWholeWindows) {
   EXPECT_EQ(e.tile_for(60, 48), 24);
   Engine tiny(classical(), tiled(5, 12));
   EXPECT_EQ(tiny.tile_for(60, 48), 8);
+  // --tile auto on a large image: the CPU's preferred tile, still whole windows.
+  Engine automatic(classical(), tiled(-1, 12));
+  const int t = automatic.tile_for(4000, 3000);
+  EXPECT_GT(t, 0);
+  EXPECT_EQ(t % 8, 0);
+  // The memory estimate grows with the window's attention matrices and the scale.
+  ArchInfo wide = classical().info;
+  wide.hyper["window_size"] = 16;
+  EXPECT_GT(forward_bytes(wide, 4, 64, 64), forward_bytes(classical().info, 4, 64, 64));
 }
 
 TEST(SwinIR, TiledRunConvergesToUntiled) {
