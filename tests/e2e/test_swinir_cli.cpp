@@ -36,12 +36,15 @@ TEST_F(Cli, SwinIRTiledPngMatchesUntiled) {
   const std::string m = " -m " + kSwinir + "swinir-classical-x4-w8.pth --precision fp32";
   const std::string in = kFixtures + "/rgb48x60.png";
   ASSERT_EQ(yamiro("-q upscale " + in + " -o " + path("whole.png") + m + " --tile 0").code, 0);
-  const auto r = yamiro("-q upscale " + in + " -o " + path("tiled.png") + m + " --tile 20 --tile-pad 16");
+  // Tile 16 with 8 pixels of context: 49.6 dB to the untiled run (4: 44.3 dB; 12: identical).
+  const auto r = yamiro("-q upscale " + in + " -o " + path("tiled.png") + m + " --tile 16 --tile-pad 8");
   ASSERT_EQ(r.code, 0) << r.err;
   const cv::Mat tiled = cv::imread(path("tiled.png"), cv::IMREAD_UNCHANGED);
   EXPECT_EQ(tiled.cols, 240);
   EXPECT_EQ(tiled.rows, 192);
-  EXPECT_GT(psnr(path("tiled.png"), path("whole.png")), 45.0);
+  const double p = psnr(path("tiled.png"), path("whole.png"));
+  EXPECT_GT(p, 45.0);
+  EXPECT_LT(p, 80.0);  // the pad does not reach across the whole image: this is a real tiled run
 }
 
 TEST_F(Cli, ModelsListShowsDetectedSwinIR) {
