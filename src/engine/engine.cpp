@@ -98,7 +98,7 @@ struct Engine::Impl {
   int tile_for(int w, int h) const {
     int t = opt.tile >= 0 ? opt.tile : choose_tile(info, dev.kind, bytes_per_value(), budget, w, h, opt.batch);
     if (tile_limit > 0) t = (t == 0) ? tile_limit : std::min(t, tile_limit);
-    return t;
+    return round_tile(t, info.tile_multiple);
   }
 
   // Runs the network over `tiles`, batching tiles of equal shape. `load` gives the
@@ -175,11 +175,12 @@ struct Engine::Impl {
     tile_limit = half;
     for (const Tile* t : chunk) {
       // Re-plan this tile's core with smaller tiles; context still comes from the full image.
-      std::vector<Tile> sub = plan_tiles(t->core.w, t->core.h, half, 0, true);
+      std::vector<Tile> sub = plan_tiles(t->core.w, t->core.h, half, 0, true, info.tile_multiple);
       for (auto& s : sub) {
         s.core.x += t->core.x;
         s.core.y += t->core.y;
-        s.padded = pad_rect(s.core, sub.front().core.w, sub.front().core.h, pad, width, height, opt.border == Border::Zero);
+        s.padded = pad_rect(s.core, sub.front().core.w, sub.front().core.h, pad, width, height, opt.border == Border::Zero,
+                            info.tile_multiple);
       }
       run(sub, half, width, height, nullptr, load, store);
       tick(progress);
@@ -252,7 +253,7 @@ Image Engine::upscale(const Image& in, Progress* progress) {
   if (in.channels == 4) passes.push_back({{3, 3, 3}, 3, 1});
 
   const int tile = m.tile_for(in.width, in.height);
-  const auto tiles = plan_tiles(in.width, in.height, tile, m.pad, m.opt.border == Border::Zero);
+  const auto tiles = plan_tiles(in.width, in.height, tile, m.pad, m.opt.border == Border::Zero, m.info.tile_multiple);
   if (progress) {
     progress->tiles_done = 0;
     progress->tiles_total = static_cast<int>(tiles.size() * passes.size());
@@ -320,7 +321,7 @@ PlanarImage Engine::upscale(const PlanarImage& in, Progress* progress) {
   PlanarImage out(in.width * s, in.height * s, 3);
   const at::Tensor src = at::from_blob(const_cast<float*>(in.data.data()), {3, in.height, in.width}, at::kFloat);
   const int tile = m.tile_for(in.width, in.height);
-  const auto tiles = plan_tiles(in.width, in.height, tile, m.pad, m.opt.border == Border::Zero);
+  const auto tiles = plan_tiles(in.width, in.height, tile, m.pad, m.opt.border == Border::Zero, m.info.tile_multiple);
   if (progress) {
     progress->tiles_done = 0;
     progress->tiles_total = static_cast<int>(tiles.size());
