@@ -231,6 +231,12 @@ struct Server::Impl {
 Server::Server(ServerOptions options, JobStore& jobs, nlohmann::json info)
     : impl_(std::make_unique<Impl>(std::move(options), jobs, std::move(info))) {
   impl_->http.set_payload_max_length(impl_->options.max_upload_bytes);
+  // httplib's default adds SO_REUSEPORT, with which a second server would silently share
+  // a port already in use: only SO_REUSEADDR (restart right after a stop).
+  impl_->http.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   impl_->routes();
 }
 
