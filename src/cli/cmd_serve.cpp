@@ -77,6 +77,8 @@ int run_serve(const ServeFlags& f) {
   std::cout << "yamiro serve: listening on http://" << host << ":" << port << "/" << std::endl;
   spdlog::info("{} on {} ({}); open http://{}:{}/{} in a browser, Ctrl-C stops", jobs.catalog().default_id(), setup.device,
                to_string(setup.precision), host, port, server.token.empty() ? "" : "?token=...");
+  if (server.token.empty() && server.host != "127.0.0.1" && server.host != "localhost" && server.host != "::1")
+    spdlog::warn("listening on {} without --token: anyone who can reach this address can use the server", server.host);
   http.run();
   done = true;
   watcher.join();
