@@ -280,6 +280,36 @@ TEST_F(Serve, PortInUseIsAUsageError) {
   EXPECT_EQ(yamiro("serve --port 0 -m " + path("missing.param")).code, 3) << "a bad model fails before listening";
 }
 
+TEST_F(Serve, ResultsAreCappedInMemoryAndExpire) {
+  // Each result of the fixture is ~106 KiB: a 0.25 MiB store keeps two.
+  auto server = start(kEngine + " --store-mb 0.25 --keep-minutes 0.05");
+  auto c = server->client();
+  const std::string png = file_bytes(kFixtures + "/rgb48x60.png");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    const auto r = c.Post("/api/jobs", form(png, "p" + std::to_string(i) + ".png"));
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 202) << r->body;
+    ids.push_back(parse(r)["id"]);
+    ASSERT_EQ(wait_for(c, ids.back())["state"], "done");
+  }
+  EXPECT_EQ(c.Get("/api/jobs/" + ids[0] + "/result")->status, 404) << "the oldest result made room";
+  EXPECT_EQ(c.Get("/api/jobs/" + ids[1] + "/result")->status, 200);
+  EXPECT_EQ(c.Get("/api/jobs/" + ids[2] + "/result")->status, 200);
+  // A result larger than the whole store fails its job with a message, not the server.
+  const auto big = c.Post("/api/jobs", form(encode_png(noise(200, 150, CV_8UC3, 9)), "big.png"));
+  ASSERT_TRUE(big);
+  ASSERT_EQ(big->status, 202) << big->body;
+  const json failed = wait_for(c, parse(big)["id"]);
+  EXPECT_EQ(failed["state"], "failed");
+  EXPECT_NE(failed.value("error", "").find("--store-mb"), std::string::npos) << failed.dump();
+  // Finished jobs are forgotten after --keep-minutes (3 s here).
+  std::this_thread::sleep_for(std::chrono::milliseconds(3500));
+  EXPECT_EQ(c.Get("/api/jobs/" + ids[2])->status, 404);
+  EXPECT_EQ(parse(c.Get("/api/jobs")).size(), 0u);
+  EXPECT_EQ(server->stop(SIGINT), 0) << server->err();
+}
+
 TEST_F(Serve, TenConcurrentUploadsCompleteWithTheirOwnResults) {
   constexpr int kN = 10;
   fs::create_directories(path("in"));
