@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/build.sh
 bash scripts/fetch-models.sh
+# playwright-core, pinned in tests/browser/package-lock.json, for the `serve` browser test.
+[ -d tests/browser/node_modules/playwright-core ] || npm ci --prefix tests/browser --no-audit --no-fund
 ctest --test-dir build --output-on-failure -j "$(nproc)"
 
 if [ "${YAMIRO_SKIP_SANITIZE:-0}" != 1 ]; then

@@ -36,6 +36,10 @@ struct ReadLimits {
 // Throws Error(Input) naming the file and the reason. Requires YAMIRO_HAVE_OPENCV.
 Image read_image(const std::string& path, const ReadLimits& limits = {});
 
+// Same for image bytes already in memory (an upload); `name` only labels the messages.
+// Throws Error(Input) "<name>: <reason>". Requires YAMIRO_HAVE_OPENCV.
+Image decode_image(const std::vector<unsigned char>& bytes, const std::string& name, const ReadLimits& limits = {});
+
 // High-quality resize: Lanczos-4 when enlarging, pixel-area averaging when shrinking.
 Image resize_image(const Image& image, int width, int height);
 // Cubic resize of one plane (alpha with --alpha bicubic).
@@ -55,6 +59,11 @@ void check_output_format(const std::string& path);
 // output is never held twice; move it in when it is not needed afterwards.
 // Throws Error(Usage) for an unknown extension, Error(Io) when writing fails.
 void write_image(Image image, const std::string& path, int quality, bool overwrite);
+
+// Encodes an image in memory for the extension `ext` (".png", ".jpg", ...), with the
+// same encoder settings as write_image, so the bytes equal the file write_image makes.
+// Throws Error(Usage) for an unknown extension, Error(Io) when encoding fails.
+std::vector<unsigned char> encode_image(Image image, const std::string& ext, int quality);
 
 // Raw planar float32 (CHW, RGB, little-endian): the goldens' format, for exact checks.
 std::vector<unsigned char> encode_planar_f32(const PlanarImage& image);

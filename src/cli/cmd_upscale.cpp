@@ -15,6 +15,7 @@
 #include "cli/interrupt.hpp"
 #include "cli/progress.hpp"
 #include "cli/queue.hpp"
+#include "cli/upscale_image.hpp"
 #include "yamiro/error.hpp"
 #include "yamiro/io.hpp"
 #include "yamiro/naming.hpp"
@@ -31,9 +32,8 @@ struct UpscaleFlags {
   std::string output;
   std::string suffix;
   std::string format;
-  std::string alpha = "model";
   std::string shard;
-  double outscale = 0;  // 0 = the model's scale
+  ImageOptions image;  // --alpha, --outscale
   int quality = 95;
   long long max_pixels = 16384LL * 16384LL;
   bool recursive = false;
@@ -149,27 +149,12 @@ class Upscaler {
       ReadLimits limits;
       limits.max_pixels = f_.max_pixels;
       job.image = read_image(item.path, limits);
-      check_output_fits(job);
+      check_output_fits(job.image, f_.image, engine_.scale(), job.item.path);
     } catch (const Error& e) {
       fail(job, e);
     }
     return job;
   }
-
-  // Refuses an output that could not be held in memory, before the engine allocates it.
-  void check_output_fits(const Job& job) const {
-    const double s = final_scale();
-    const double bytes = std::ceil(job.image.width * s) * std::ceil(job.image.height * s) * job.image.channels *
-                         job.image.depth_bytes * (f_.outscale > 0 ? 2.0 : 1.0);
-    const double avail = static_cast<double>(available_memory_bytes());
-    if (avail > 0 && bytes > avail * 0.8)
-      throw Error(ErrorKind::Input, job.item.path + ": the " + std::to_string(static_cast<long long>(job.image.width * s)) + "x" +
-                                        std::to_string(static_cast<long long>(job.image.height * s)) + " output needs " +
-                                        std::to_string(static_cast<long long>(bytes / 1048576)) + " MiB, more than the " +
-                                        std::to_string(static_cast<long long>(avail / 1048576)) + " MiB available");
-  }
-
-  double final_scale() const { return f_.outscale > 0 ? f_.outscale : engine_.scale(); }
 
   // This thread: the network, alpha handling, --outscale.
   void infer(Job& job) {
@@ -192,20 +177,7 @@ class Upscaler {
         job.image = Image();
         return;
       }
-      Image out;
-      if (job.image.channels == 4 && f_.alpha == "bicubic") {
-        auto [rgb, alpha] = split_alpha(job.image);
-        out = engine_.upscale(rgb, &progress_);
-        out = merge_alpha(out, resize_cubic(alpha, out.width, out.height));
-      } else {
-        out = engine_.upscale(job.image, &progress_);
-      }
-      if (f_.outscale > 0 && f_.outscale != engine_.scale()) {
-        const int w = std::max(1, static_cast<int>(std::lround(job.image.width * f_.outscale)));
-        const int h = std::max(1, static_cast<int>(std::lround(job.image.height * f_.outscale)));
-        out = resize_image(out, w, h);
-      }
-      job.image = std::move(out);
+      job.image = upscale_image(engine_, job.image, f_.image, &progress_);
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::Interrupted || e.kind() == ErrorKind::Device || e.kind() == ErrorKind::Model) throw;
       fail(job, e);
@@ -281,8 +253,7 @@ class Upscaler {
 
 int run_upscale(const UpscaleFlags& f, const GlobalFlags& g) {
   if (f.quality < 1 || f.quality > 100) throw Error(ErrorKind::Usage, "--quality must be between 1 and 100");
-  if (f.outscale < 0 || f.outscale > 64) throw Error(ErrorKind::Usage, "--outscale must be a positive factor up to 64");
-  if (f.alpha != "model" && f.alpha != "bicubic") throw Error(ErrorKind::Usage, "--alpha must be model or bicubic");
+  check_image_options(f.image);
   if (f.max_pixels < 1) throw Error(ErrorKind::Usage, "--max-pixels must be positive");
   if (f.overwrite && f.skip_existing) throw Error(ErrorKind::Usage, "--overwrite and --skip-existing exclude each other");
   std::vector<InputItem> items = collect_inputs(f.inputs, f.recursive);
@@ -316,7 +287,7 @@ int run_upscale(const UpscaleFlags& f, const GlobalFlags& g) {
   const EngineOptions options = to_engine_options(f.engine);
   const Model model = load_model(f.engine.model, f.engine.trust_model);
   Engine engine(model, options);
-  naming.scale = f.outscale > 0 ? f.outscale : engine.scale();
+  naming.scale = f.image.outscale > 0 ? f.image.outscale : engine.scale();
   spdlog::info("{} on {} ({}, {} threads), {} input(s)", model.info.summary(), engine.setup().device,
                to_string(engine.setup().precision), engine.setup().threads, items.size());
   Progress progress;
@@ -336,8 +307,8 @@ Command register_upscale(CLI::App& app, const GlobalFlags& global) {
   cmd->add_option("--suffix", f->suffix, "name suffix without -o FILE (default _x<scale>)");
   cmd->add_option("--format", f->format, "output format when -o is not a file: png, jpg, webp, tif (default: the input's)");
   cmd->add_option("--quality", f->quality, "JPEG/WebP quality 1-100")->capture_default_str();
-  cmd->add_option("--outscale", f->outscale, "final scale factor (model at its own scale, then a high-quality resize)");
-  cmd->add_option("--alpha", f->alpha, "alpha plane: model (through the network) | bicubic")->capture_default_str();
+  cmd->add_option("--outscale", f->image.outscale, "final scale factor (model at its own scale, then a high-quality resize)");
+  cmd->add_option("--alpha", f->image.alpha, "alpha plane: model (through the network) | bicubic")->capture_default_str();
   cmd->add_option("--max-pixels", f->max_pixels, "largest input (width*height) decoded, checked from the header")->capture_default_str();
   cmd->add_option("--shard", f->shard, "I/N: process a deterministic 1/N of the inputs");
   cmd->add_flag("--overwrite", f->overwrite, "replace existing outputs");

@@ -64,10 +64,15 @@ bool image_io_available() { return true; }
 std::string image_library_version() { return CV_VERSION; }
 
 Image read_image(const std::string& path, const ReadLimits& limits) {
-  single_threaded_opencv();
   std::ifstream f(path, std::ios::binary);
   if (!f) throw Error(ErrorKind::Input, path + ": cannot open (" + std::strerror(errno) + ")");
   std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (bytes.empty()) throw Error(ErrorKind::Input, path + ": empty file");
+  return decode_image(bytes, path, limits);
+}
+
+Image decode_image(const std::vector<unsigned char>& bytes, const std::string& path, const ReadLimits& limits) {
+  single_threaded_opencv();
   if (bytes.empty()) throw Error(ErrorKind::Input, path + ": empty file");
   if (const auto h = probe_image_header(bytes)) {
     if (h->width <= 0 || h->height <= 0)
@@ -110,22 +115,49 @@ void check_output_format(const std::string& path) {
     throw Error(ErrorKind::Usage, path + ": unknown output format '" + lower_extension(path) + "' (png, jpg, webp, tif)");
 }
 
-void write_image(Image image, const std::string& path, int quality, bool overwrite) {
-  single_threaded_opencv();
-  check_output_format(path);
-  const std::string ext = lower_extension(path);
-  const int type = cv_type(image);
-  // OpenCV's in-place cvtColor copies its source; swapping R and B here does not.
+namespace {
+
+// The image as OpenCV's BGR(A) matrix over its own pixels (R and B swapped in place:
+// OpenCV's in-place cvtColor copies its source, this does not), and the encoder
+// parameters for `ext`. One function for files and memory, so both give the same bytes.
+cv::Mat to_encoder_input(Image& image, const std::string& ext, int quality, std::vector<int>& params) {
   if (image.channels >= 3) {
     if (image.depth_bytes == 2) swap_red_blue(reinterpret_cast<std::uint16_t*>(image.data.data()), image);
     else swap_red_blue(image.data.data(), image);
   }
-  cv::Mat bgr(image.height, image.width, type, image.data.data());
-  std::vector<int> params;
+  cv::Mat bgr(image.height, image.width, cv_type(image), image.data.data());
+  params.clear();
   if (ext == ".jpg" || ext == ".jpeg" || ext == ".webp") {
     params = {ext == ".webp" ? cv::IMWRITE_WEBP_QUALITY : cv::IMWRITE_JPEG_QUALITY, quality};
     if (bgr.depth() != CV_8U) bgr.convertTo(bgr, CV_8U, 1.0 / 257.0);
   }
+  return bgr;
+}
+
+}  // namespace
+
+std::vector<unsigned char> encode_image(Image image, const std::string& ext_in, int quality) {
+  single_threaded_opencv();
+  const std::string ext = lower_extension("x" + ext_in);
+  check_output_format("image" + ext);
+  std::vector<int> params;
+  const cv::Mat bgr = to_encoder_input(image, ext, quality, params);
+  std::vector<unsigned char> bytes;
+  bool ok = false;
+  try {
+    ok = cv::imencode(ext, bgr, bytes, params);
+  } catch (const cv::Exception& e) {
+    throw Error(ErrorKind::Io, "encoding " + ext + " failed: " + e.err);
+  }
+  if (!ok) throw Error(ErrorKind::Io, "encoding " + ext + " failed");
+  return bytes;
+}
+
+void write_image(Image image, const std::string& path, int quality, bool overwrite) {
+  single_threaded_opencv();
+  check_output_format(path);
+  std::vector<int> params;
+  const cv::Mat bgr = to_encoder_input(image, lower_extension(path), quality, params);
   write_file_atomic(
       path,
       [&](const std::string& tmp) {

@@ -1,0 +1,46 @@
+#include "cli/upscale_image.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "yamiro/error.hpp"
+#include "yamiro/io.hpp"
+#include "yamiro/system.hpp"
+
+namespace yamiro::cli {
+
+void check_image_options(const ImageOptions& o) {
+  if (!(o.outscale >= 0) || o.outscale > 64) throw Error(ErrorKind::Usage, "--outscale must be a positive factor up to 64");
+  if (o.alpha != "model" && o.alpha != "bicubic") throw Error(ErrorKind::Usage, "--alpha must be model or bicubic");
+}
+
+void check_output_fits(const Image& input, const ImageOptions& o, int model_scale, const std::string& name) {
+  const double s = o.outscale > 0 ? o.outscale : model_scale;
+  const double bytes =
+      std::ceil(input.width * s) * std::ceil(input.height * s) * input.channels * input.depth_bytes * (o.outscale > 0 ? 2.0 : 1.0);
+  const double avail = static_cast<double>(available_memory_bytes());
+  if (avail > 0 && bytes > avail * 0.8)
+    throw Error(ErrorKind::Input, name + ": the " + std::to_string(static_cast<long long>(input.width * s)) + "x" +
+                                      std::to_string(static_cast<long long>(input.height * s)) + " output needs " +
+                                      std::to_string(static_cast<long long>(bytes / 1048576)) + " MiB, more than the " +
+                                      std::to_string(static_cast<long long>(avail / 1048576)) + " MiB available");
+}
+
+Image upscale_image(Engine& engine, const Image& input, const ImageOptions& o, Progress* progress) {
+  Image out;
+  if (input.channels == 4 && o.alpha == "bicubic") {
+    auto [rgb, alpha] = split_alpha(input);
+    out = engine.upscale(rgb, progress);
+    out = merge_alpha(out, resize_cubic(alpha, out.width, out.height));
+  } else {
+    out = engine.upscale(input, progress);
+  }
+  if (o.outscale > 0 && o.outscale != engine.scale()) {
+    const int w = std::max(1, static_cast<int>(std::lround(input.width * o.outscale)));
+    const int h = std::max(1, static_cast<int>(std::lround(input.height * o.outscale)));
+    out = resize_image(out, w, h);
+  }
+  return out;
+}
+
+}  // namespace yamiro::cli

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Browser test of the `yamiro serve` page: headless Chromium driven by playwright-core.
+# Usage: run.sh YAMIRO_BIN FIXTURES_DIR. Exits 77 (CTest: skipped) when Chromium, Node.js
+# or playwright-core is missing, saying which. YAMIRO_SCREENSHOT=FILE keeps the screenshot.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+chromium="${YAMIRO_CHROMIUM:-/usr/bin/chromium}"
+if ! command -v node >/dev/null 2>&1; then echo "SKIPPED: node (Node.js) is not installed; run scripts/setup.sh"; exit 77; fi
+if [ ! -x "$chromium" ]; then echo "SKIPPED: $chromium is not installed; run scripts/setup.sh"; exit 77; fi
+if [ ! -d "$here/node_modules/playwright-core" ]; then
+  echo "SKIPPED: playwright-core is not installed in tests/browser; run scripts/setup.sh (npm ci --prefix tests/browser)"
+  exit 77
+fi
+exec node "$here/serve.test.mjs" "$1" "$2" "$chromium"
