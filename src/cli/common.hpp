@@ -50,5 +50,6 @@ Command register_upscale(CLI::App& app, const GlobalFlags& global);
 Command register_bench(CLI::App& app, const GlobalFlags& global);
 Command register_info(CLI::App& app, const GlobalFlags& global);
 Command register_models(CLI::App& app, const GlobalFlags& global);
+Command register_video(CLI::App& app, const GlobalFlags& global);
 
 }  // namespace yamiro::cli
