@@ -67,6 +67,7 @@ TEST_F(Video, MegamindKeepsEveryFrameItsDurationAndItsAudio) {
   const VideoFacts src = read_video(in), out = read_video(path("m.mp4"));
   ASSERT_GT(src.frames(), 100);
   EXPECT_EQ(out.frames(), src.frames());
+  EXPECT_EQ(out.missing_timestamps, 0) << "every output frame has its timestamp";
   EXPECT_EQ(out.width, 720);
   EXPECT_EQ(out.height, 528);
   EXPECT_NEAR(out.duration(), src.duration(), src.frame_duration);

@@ -89,6 +89,7 @@ struct VideoFacts {
   double frame_duration = 0;  // 1 / average frame rate
   AVColorSpace space = AVCOL_SPC_UNSPECIFIED;
   AVColorRange range = AVCOL_RANGE_UNSPECIFIED;
+  int missing_timestamps = 0;
   int audio_streams = 0;
   std::string audio_codec;
   double audio_duration = 0;  // first audio stream: end of its last packet - start of its first
@@ -128,7 +129,10 @@ inline VideoFacts read_video(const std::string& path, const std::function<void(c
   double a_first = -1, a_end = 0;
   auto receive = [&] {
     while (avcodec_receive_frame(dec, frame) == 0) {
-      f.times.push_back(frame->best_effort_timestamp * av_q2d(st->time_base));
+      // A frame without a timestamp (the last one of a packed-B-frame AVI) follows its predecessor.
+      const std::int64_t ts = frame->best_effort_timestamp;
+      if (ts == AV_NOPTS_VALUE) ++f.missing_timestamps;
+      f.times.push_back(ts != AV_NOPTS_VALUE ? ts * av_q2d(st->time_base) : f.times.empty() ? 0 : f.times.back() + f.frame_duration);
       if (on_frame) on_frame(frame);
       av_frame_unref(frame);
     }
