@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <mutex>
@@ -95,6 +96,51 @@ class ProgressDrawer {
   bool done_ = false;
 };
 
+// Ctrl-C must end the run within a second, but one tile of a big model on a slow CPU can
+// take longer than that and the engine only stops between tiles. The pipeline gets half a
+// second to unwind cleanly; after that the temporary file is removed here and the process
+// exits 130 without waiting for the forward pass to finish.
+class InterruptDeadline {
+ public:
+  InterruptDeadline(const VideoProgress& p, const std::string& output) : p_(p), output_(output) {
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~InterruptDeadline() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void set_temporary(const std::string& tmp) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    tmp_ = tmp;
+  }
+
+ private:
+  void loop() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!cv_.wait_for(lock, std::chrono::milliseconds(20), [&] { return done_ || p_.cancel.load(); })) {
+    }
+    if (done_) return;
+    if (cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return done_; })) return;
+    if (!tmp_.empty()) ::unlink(tmp_.c_str());
+    if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\r\033[K");  // the progress line
+    spdlog::error("interrupted after {} frames: nothing written under {}", p_.frames_done.load(), output_);
+    std::fflush(stderr);
+    std::_Exit(kExitInterrupted);
+  }
+
+  const VideoProgress& p_;
+  std::string output_;
+  std::string tmp_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false;
+};
+
 int run_video(VideoFlags& f, const GlobalFlags& g) {
   VideoOptions& o = f.video;
   if (f.audio == "copy") o.audio = AudioMode::Copy;
@@ -133,7 +179,14 @@ int run_video(VideoFlags& f, const GlobalFlags& g) {
   nlohmann::json line = {{"input", f.input}, {"output", output}};
   try {
     ProgressDrawer drawer(progress, !g.no_progress && !g.quiet && isatty(STDERR_FILENO));
-    write_file_atomic(output, [&](const std::string& tmp) { r = upscale_video(f.input, tmp, engine, o, progress); }, f.overwrite);
+    InterruptDeadline deadline(progress, output);
+    write_file_atomic(
+        output,
+        [&](const std::string& tmp) {
+          deadline.set_temporary(tmp);
+          r = upscale_video(f.input, tmp, engine, o, progress);
+        },
+        f.overwrite);
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::Interrupted) {
       spdlog::error("interrupted after {} frames: nothing written under {}", progress.frames_done.load(), output);

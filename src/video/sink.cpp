@@ -235,6 +235,8 @@ void Sink::write_video(const Image& rgb, std::int64_t pts, std::int64_t duration
   sws_scale(sws_.get(), src, stride, 0, rgb.height, frame_->data, frame_->linesize);
   frame_->pts = pts;
   frame_->pkt_duration = duration;
+  if (duration <= 0 && !durations_.empty()) duration = durations_.rbegin()->second;
+  durations_[pts] = duration > 0 ? duration : 1;
   encode(frame_.get());
 }
 
@@ -244,6 +246,12 @@ void Sink::encode(AVFrame* frame) {
     const int r = avcodec_receive_packet(enc_.get(), pkt_.get());
     if (r == AVERROR(EAGAIN) || r == AVERROR_EOF) return;
     check(r, ErrorKind::Io, path_ + ": " + result_.codec + " encoder");
+    // Encoders that drop the frame's duration (libx264 in FFmpeg 5.1) would leave the
+    // last frame outside an MP4 edit list; the duration travels with the pts instead.
+    if (const auto it = durations_.find(pkt_->pts); it != durations_.end()) {
+      if (pkt_->duration <= 0) pkt_->duration = it->second;
+      durations_.erase(it);
+    }
     mux(pkt_.get(), enc_->time_base, 0);
   }
 }

@@ -3,6 +3,7 @@
 // Used from one thread after construction.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,6 +54,7 @@ class Sink {
   PacketPtr pkt_;
   int net_w_ = 0, net_h_ = 0, depth_bytes_ = 1;
   AVRational in_tb_{1, 1};
+  std::map<std::int64_t, std::int64_t> durations_;  // frame pts -> duration, for packets that lack one
   struct Mapping {
     int out_index = -1;
     std::unique_ptr<AacTranscoder> aac;  // null: copied as is

@@ -3,6 +3,7 @@
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <libavutil/display.h>
 #include <libavutil/imgutils.h>
 }
 
@@ -29,6 +30,9 @@ struct ClipSpec {
   AVColorSpace space = AVCOL_SPC_BT709;
   AVColorRange range = AVCOL_RANGE_MPEG;
   const char* codec = "ffv1";  // lossless: the pixels written are the pixels read
+  AVRational sar{0, 1};        // sample aspect ratio tag (0 = none)
+  int rotation = 0;            // degrees, as a display matrix on the stream (0 = none)
+  const char* title = nullptr; // stream metadata "title"
 };
 
 // Writes a yuv420p clip; `fill(index, frame)` paints each frame's planes.
@@ -51,6 +55,12 @@ inline void make_clip(const std::string& path, const ClipSpec& spec, const std::
   AVStream* st = avformat_new_stream(oc, nullptr);
   av_ok(avcodec_parameters_from_context(st->codecpar, enc), "params");
   st->time_base = enc->time_base;
+  if (spec.sar.num > 0) st->sample_aspect_ratio = st->codecpar->sample_aspect_ratio = spec.sar;
+  if (spec.rotation) {
+    auto* m = reinterpret_cast<std::int32_t*>(av_stream_new_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, 9 * sizeof(std::int32_t)));
+    av_display_rotation_set(m, spec.rotation);
+  }
+  if (spec.title) av_dict_set(&st->metadata, "title", spec.title, 0);
   av_ok(avio_open(&oc->pb, path.c_str(), AVIO_FLAG_WRITE), "avio_open");
   av_ok(avformat_write_header(oc, nullptr), "header");
   AVFrame* frame = av_frame_alloc();
@@ -61,6 +71,8 @@ inline void make_clip(const std::string& path, const ClipSpec& spec, const std::
   AVPacket* pkt = av_packet_alloc();
   auto drain = [&] {
     while (avcodec_receive_packet(enc, pkt) == 0) {
+      // Without a duration the MP4 muxer's edit list would end before the last frame.
+      if (pkt->duration <= 0) pkt->duration = 1;
       av_packet_rescale_ts(pkt, enc->time_base, st->time_base);
       pkt->stream_index = 0;
       av_ok(av_interleaved_write_frame(oc, pkt), "write");
@@ -90,6 +102,9 @@ struct VideoFacts {
   AVColorSpace space = AVCOL_SPC_UNSPECIFIED;
   AVColorRange range = AVCOL_RANGE_UNSPECIFIED;
   int missing_timestamps = 0;
+  AVRational sar{0, 1};
+  double rotation = 0;  // from the stream's display matrix
+  std::string title;    // video stream metadata
   int audio_streams = 0;
   std::string audio_codec;
   double audio_duration = 0;  // first audio stream: end of its last packet - start of its first
@@ -123,6 +138,10 @@ inline VideoFacts read_video(const std::string& path, const std::function<void(c
   f.width = dec->width;
   f.height = dec->height;
   f.space = st->codecpar->color_space;
+  f.sar = av_guess_sample_aspect_ratio(ic, st, nullptr);
+  if (const std::uint8_t* m = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, nullptr))
+    f.rotation = av_display_rotation_get(reinterpret_cast<const std::int32_t*>(m));
+  if (const AVDictionaryEntry* t = av_dict_get(st->metadata, "title", nullptr, 0)) f.title = t->value;
   f.range = st->codecpar->color_range;
   AVPacket* pkt = av_packet_alloc();
   AVFrame* frame = av_frame_alloc();
