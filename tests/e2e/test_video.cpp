@@ -262,6 +262,24 @@ TEST_F(Video, AudioIsTranscodedOrDroppedOnRequest) {
   EXPECT_EQ(read_video(path("none.mkv")).audio_streams, 0);
 }
 
+TEST_F(Video, SubtitlesAreCopiedWhereTheContainerTakesThemElseDroppedWithAWarning) {
+  ClipSpec spec;
+  spec.pts = {0, 40, 80};
+  spec.subtitle = true;
+  make_clip(path("sub.mkv"), spec, paint_counter);
+  ASSERT_EQ(read_video(path("sub.mkv")).subtitle_streams, 1);
+  auto r = yamiro("-q video " + path("sub.mkv") + " -o " + path("out.mkv") + " --preset ultrafast --json" + kFast);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(read_video(path("out.mkv")).subtitle_streams, 1);
+  EXPECT_EQ(json_line(dir_ / "stdout.txt")["subtitles"]["copied"], 1);
+  r = yamiro("video " + path("sub.mkv") + " -o " + path("out.mp4") + " --preset ultrafast" + kFast);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("subtitle stream 1 dropped"), std::string::npos) << r.err;
+  const VideoFacts mp4 = read_video(path("out.mp4"));
+  EXPECT_EQ(mp4.subtitle_streams, 0);
+  EXPECT_EQ(mp4.frames(), 3);
+}
+
 TEST_F(Video, BadInputsAndOptionsGiveOneLineAndTheDocumentedExitCode) {
   std::ofstream(path("notes.mp4")) << "this is not a video at all";
   auto r = yamiro("video " + path("notes.mp4") + " -o " + path("o.mkv") + kFast);

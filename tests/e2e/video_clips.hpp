@@ -8,6 +8,7 @@ extern "C" {
 }
 
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -33,6 +34,7 @@ struct ClipSpec {
   AVRational sar{0, 1};        // sample aspect ratio tag (0 = none)
   int rotation = 0;            // degrees, as a display matrix on the stream (0 = none)
   const char* title = nullptr; // stream metadata "title"
+  bool subtitle = false;       // add a SubRip stream with one cue (Matroska)
 };
 
 // Writes a yuv420p clip; `fill(index, frame)` paints each frame's planes.
@@ -61,6 +63,13 @@ inline void make_clip(const std::string& path, const ClipSpec& spec, const std::
     av_display_rotation_set(m, spec.rotation);
   }
   if (spec.title) av_dict_set(&st->metadata, "title", spec.title, 0);
+  AVStream* sub = nullptr;
+  if (spec.subtitle) {
+    sub = avformat_new_stream(oc, nullptr);
+    sub->codecpar->codec_type = AVMEDIA_TYPE_SUBTITLE;
+    sub->codecpar->codec_id = AV_CODEC_ID_SUBRIP;
+    sub->time_base = {1, 1000};
+  }
   av_ok(avio_open(&oc->pb, path.c_str(), AVIO_FLAG_WRITE), "avio_open");
   av_ok(avformat_write_header(oc, nullptr), "header");
   AVFrame* frame = av_frame_alloc();
@@ -69,6 +78,16 @@ inline void make_clip(const std::string& path, const ClipSpec& spec, const std::
   frame->height = spec.height;
   av_ok(av_frame_get_buffer(frame, 0), "frame");
   AVPacket* pkt = av_packet_alloc();
+  if (sub) {
+    const char text[] = "hello from the test";
+    av_ok(av_new_packet(pkt, sizeof text - 1), "subtitle packet");
+    std::memcpy(pkt->data, text, sizeof text - 1);
+    pkt->pts = pkt->dts = 0;
+    pkt->duration = 500;
+    pkt->stream_index = sub->index;
+    av_packet_rescale_ts(pkt, AVRational{1, 1000}, sub->time_base);
+    av_ok(av_interleaved_write_frame(oc, pkt), "write subtitle");
+  }
   auto drain = [&] {
     while (avcodec_receive_packet(enc, pkt) == 0) {
       // Without a duration the MP4 muxer's edit list would end before the last frame.
@@ -106,6 +125,7 @@ struct VideoFacts {
   double rotation = 0;  // from the stream's display matrix
   std::string title;    // video stream metadata
   int audio_streams = 0;
+  int subtitle_streams = 0;
   std::string audio_codec;
   double audio_duration = 0;  // first audio stream: end of its last packet - start of its first
   std::int64_t frames() const { return static_cast<std::int64_t>(times.size()); }
@@ -121,6 +141,8 @@ inline VideoFacts read_video(const std::string& path, const std::function<void(c
   const int vi = av_find_best_stream(ic, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
   av_ok(vi, "video stream");
   int ai = -1;
+  for (unsigned i = 0; i < ic->nb_streams; ++i)
+    f.subtitle_streams += ic->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_SUBTITLE;
   for (unsigned i = 0; i < ic->nb_streams; ++i)
     if (ic->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_AUDIO) {
       ++f.audio_streams;
