@@ -178,6 +178,8 @@ VideoResult upscale_video(const std::string& input, const std::string& output, E
   writer.join();
   if (progress.cancel) throw Error(ErrorKind::Interrupted, "cancelled");
   failure.rethrow();
+  // Nothing decodable is a failed input, not an empty video (the file is removed by the caller).
+  if (result.frames == 0) throw Error(ErrorKind::Input, input + ": no video frame could be decoded");
 
   result.damaged_frames = source.damaged_frames();
   result.broken_packets += source.broken_packets();

@@ -50,7 +50,7 @@ Source::Source(const std::string& path, const VideoOptions& options, std::functi
   if (r < 0) {
     if (interrupted() && stop_()) throw Error(ErrorKind::Interrupted, "cancelled");
     if (r == AVERROR(ENOENT)) throw Error(ErrorKind::Input, path + ": cannot open: no such file");
-    if (r == AVERROR_INVALIDDATA) throw Error(ErrorKind::Input, path + ": not a video (no known container format)");
+    if (r == AVERROR_INVALIDDATA) throw Error(ErrorKind::Input, path + ": not a video (no container format recognised, or its header is damaged)");
     throw Error(ErrorKind::Input, path + ": cannot open: " + av_error_text(r));
   }
   fmt_.reset(raw);

@@ -238,6 +238,28 @@ double interrupt_run(const fs::path& dir, const std::string& model) {
   return secs;
 }
 
+TEST_F(Video, TruncatedFileKeepsWhatCanBeDecodedAndSaysSo) {
+  const std::string bugy = kData + "Megamind_bugy.avi";
+  ASSERT_TRUE(fs::exists(bugy)) << "opencv-doc is not installed";
+  std::ifstream src(bugy, std::ios::binary);
+  std::string bytes(30000, '\0');
+  src.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(path("cut.avi"), std::ios::binary) << bytes;
+  const auto r = yamiro("--no-progress video " + path("cut.avi") + " -o " + path("cut.mkv") + kFast + "--outscale 0.25 --preset ultrafast --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = json_line(dir_ / "stdout.txt");
+  EXPECT_GT(j["frames"].get<int>(), 0);
+  EXPECT_GE(j["broken_packets"].get<int>() + j["damaged_frames"].get<int>(), 1) << j.dump();
+  EXPECT_EQ(read_video(path("cut.mkv")).frames(), j["frames"].get<int>());
+  // Only the header: one line, exit 1, no file.
+  std::ofstream(path("head.avi"), std::ios::binary) << bytes.substr(0, 6000);
+  const auto h = yamiro("-q video " + path("head.avi") + " -o " + path("head.mkv") + kFast);
+  EXPECT_EQ(h.code, 1);
+  EXPECT_NE(h.err.find("head.avi: "), std::string::npos) << h.err;
+  EXPECT_EQ(std::count(h.err.begin(), h.err.end(), '\n'), 1) << h.err;
+  EXPECT_FALSE(fs::exists(path("head.mkv")));
+}
+
 TEST_F(Video, InterruptStopsWithinASecondAndLeavesNoFile) {
   ASSERT_TRUE(fs::exists(kData + "Megamind.avi")) << "opencv-doc is not installed";
   // Small tiles: the pipeline unwinds cleanly at the next tile.
