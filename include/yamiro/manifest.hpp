@@ -18,7 +18,7 @@ struct ManifestEntry {
   std::vector<std::string> sources;  // "npm:pkg@ver" or URLs
 };
 
-// The manifest shipped with the source tree (or ./models/manifest.json).
+// $YAMIRO_MANIFEST, else ./models/manifest.json, else the one shipped with the source tree.
 std::string manifest_path();
 
 // Parses a manifest. Throws Error(Model) naming the file for malformed JSON or entries.

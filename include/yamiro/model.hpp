@@ -21,13 +21,16 @@ using StateDict = std::map<std::string, HostTensor>;
 
 // What the weights say the network is. Hyper-parameters come from tensor shapes.
 struct ArchInfo {
-  std::string arch;                       // "RRDBNet" or "SRVGGNetCompact"
+  std::string arch;                       // "RRDBNet", "SRVGGNetCompact" or "SwinIR"
   int scale = 0;                          // output / input size
   int in_channels = 3;
   int out_channels = 3;
   std::map<std::string, int> hyper;       // num_feat, num_block, num_grow_ch, num_conv, ...
+  std::map<std::string, std::string> options;  // non-integer settings: SwinIR upsampler, depths, mlp_ratio, ...
+  int tile_multiple = 1;                  // tiles run best at multiples of this (SwinIR: the window size)
   std::string module_path;                // arch "TorchScript": the module file (code, run as is)
-  std::string summary() const;            // "RRDBNet x4 (num_block=23, num_feat=64, num_grow_ch=32)"
+  // "RRDBNet x4 (num_block=23, num_feat=64, num_grow_ch=32)"; options follow the integers.
+  std::string summary() const;
 };
 
 // A loaded model: its weights and what they are. Cheap to move, immutable after load.
@@ -55,7 +58,8 @@ Model load_ncnn(const std::string& param_path, const std::string& bin_path);
 // smaller than their tensors, TorchScript archives, unknown layouts. Thread-safe.
 Model load_pytorch(const std::string& path);
 
-// Reads a .safetensors file (F32, F16, BF16 or F64 tensors; "__metadata__" ignored).
+// Reads a .safetensors file (F32, F16, BF16 or F64 tensors, I64/I32 buffers as floats;
+// "__metadata__" ignored).
 // Names go through to_basicsr_names. Throws Error(Model) naming the file for a header
 // length beyond the file (or over 100 MB), invalid JSON, unsupported dtypes, offsets
 // outside the data, overlapping tensors, shapes that do not match their byte size, or

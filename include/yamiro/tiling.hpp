@@ -21,13 +21,23 @@ struct Tile {
 
 // Splits a width x height image into tiles of at most `tile` pixels a side (0 = one
 // tile). `clip_to_image` keeps padded rects inside the image (zero-border mode).
+// With `multiple` > 1 (a window-attention network's window) padded rects start on
+// multiples of it and their sides are multiples of it where the image allows (at least
+// `pad` of context kept; see pad_rect).
 // Throws Error(Usage) for negative sizes.
-std::vector<Tile> plan_tiles(int width, int height, int tile, int pad, bool clip_to_image);
+std::vector<Tile> plan_tiles(int width, int height, int tile, int pad, bool clip_to_image, int multiple = 1);
 
 // The padded rect of one core whose tiles are at most max_w x max_h: grown by `pad` on
 // each side to a uniform size (so tiles batch); with `clip_to_image` shifted inwards at
 // the image edge instead of leaving it (more real context, never outside the image).
-Rect pad_rect(const Rect& core, int max_w, int max_h, int pad, int width, int height, bool clip_to_image);
+// With `multiple` > 1 the rect is aligned to that grid: it starts on a multiple, its
+// size is a multiple, and in zero-border mode a rect at the right/bottom edge runs to the
+// image's end instead (so it may be larger than the others, and not a multiple).
+Rect pad_rect(const Rect& core, int max_w, int max_h, int pad, int width, int height, bool clip_to_image,
+             int multiple = 1);
+
+// `tile` rounded down to a multiple of `multiple` (at least one multiple); 0 stays 0.
+int round_tile(int tile, int multiple);
 
 // Maps a coordinate outside [0, n) back inside by mirroring without repeating the edge
 // pixel (reflect-101, as numpy's 'reflect'); valid for any offset.

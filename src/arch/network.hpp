@@ -36,6 +36,7 @@ at::Tensor to_device(const HostTensor& t, const NetOptions& options);
 // Architecture factories, one per file; registered in registry.cpp.
 std::unique_ptr<Network> make_rrdbnet(const ArchInfo&, const StateDict&, const NetOptions&);
 std::unique_ptr<Network> make_srvgg_compact(const ArchInfo&, const StateDict&, const NetOptions&);
+std::unique_ptr<Network> make_swinir(const ArchInfo&, const StateDict&, const NetOptions&);
 std::unique_ptr<Network> make_torchscript(const ArchInfo&, const StateDict&, const NetOptions&);
 
 }  // namespace yamiro::arch

@@ -13,6 +13,7 @@ const std::map<std::string, Factory>& factories() {
   static const std::map<std::string, Factory> table = {
       {"RRDBNet", &make_rrdbnet},
       {"SRVGGNetCompact", &make_srvgg_compact},
+      {"SwinIR", &make_swinir},
       {"TorchScript", &make_torchscript},
   };
   return table;

@@ -36,7 +36,7 @@ ArchInfo probe_torchscript(const std::string& path) {
   torch::jit::Module m = load_module(path, at::kCPU);
   at::Tensor y;
   try {
-    at::NoGradGuard no_grad;
+    c10::InferenceMode inference;
     y = m.forward({at::rand({1, 3, 16, 16})}).toTensor();
   } catch (const std::exception& e) {
     throw Error(ErrorKind::Model, path + ": the TorchScript module fails on a 1x3x16x16 probe: " + std::string(e.what()).substr(0, 300));

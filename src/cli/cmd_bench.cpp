@@ -227,7 +227,7 @@ Command register_bench(CLI::App& app, const GlobalFlags&) {
   cmd->add_option("--repeats", f->repeats, "timed runs per size")->capture_default_str();
   cmd->add_option("--duration", f->duration, "seconds of sustained running (--throughput, --thermal)")->capture_default_str();
   cmd->add_option("--untiled-max", f->untiled_max, "largest size run untiled by --memory")->capture_default_str();
-  cmd->add_flag("--baseline", f->baseline, "also time a plain NCHW fp32 tile-by-tile forward, side by side");
+  cmd->add_flag("--baseline", f->baseline, "also time a plain NCHW tile-by-tile forward (fp32; fp16 on CUDA, as the Python Real-ESRGAN runs), side by side");
   cmd->add_option("--json", f->json_file, "write every figure and the system profile to this JSON file");
   cmd->add_option("--report", f->report_file, "write a self-contained HTML report");
   cmd->add_option("--from-json", f->from_json, "render --report from an earlier --json file instead of measuring");

@@ -1,11 +1,17 @@
-// yamiro models list | verify: known and installed models, checksums.
+// yamiro models list | verify | fetch: known and installed models, checksums, downloads.
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <set>
 
 #include "cli/common.hpp"
+#include "cli/interrupt.hpp"
+#include "yamiro/fetch.hpp"
 #include "yamiro/error.hpp"
 #include "yamiro/manifest.hpp"
 #include "yamiro/model.hpp"
@@ -103,6 +109,52 @@ int run_verify() {
   return bad ? kExitFailed : kExitOk;
 }
 
+struct FetchFlags {
+  std::vector<std::string> names;
+  std::string dir;
+  bool force = false;
+  double timeout_s = 30;
+};
+
+int run_fetch(const FetchFlags& f) {
+  const auto entries = read_manifest(manifest_path());
+  static std::atomic<bool> cancel{false};
+  watch_interrupts(cancel);
+  FetchOptions o;
+  o.dir = f.dir;
+  o.force = f.force;
+  o.timeout_s = f.timeout_s;
+  o.cancel = &cancel;
+  const bool tty = isatty(STDERR_FILENO);
+  if (tty)
+    o.on_progress = [](const std::string& file, std::uint64_t done, std::int64_t total) {
+      if (total > 0) std::fprintf(stderr, "\r%s: %.1f / %.1f MiB ", file.c_str(), done / 1048576.0, total / 1048576.0);
+      else std::fprintf(stderr, "\r%s: %.1f MiB ", file.c_str(), done / 1048576.0);
+    };
+  int failed = 0;
+  for (const auto& name : f.names) {
+    const ManifestEntry* entry = nullptr;
+    for (const auto& e : entries)
+      if (e.name == name) entry = &e;
+    if (!entry) throw Error(ErrorKind::Usage, "models fetch: '" + name + "' is not in the manifest " + manifest_path() +
+                                                  " (yamiro models list shows the known names)");
+    try {
+      for (const FetchedFile& got : fetch_model(*entry, o)) {
+        if (tty) std::fprintf(stderr, "\n");
+        std::cout << got.path << ": " << (got.skipped ? "already present, checksum ok" : got.verified ? "downloaded, checksum ok"
+                                                                                                  : "downloaded, no checksum pinned (" + got.sha256 + ")")
+                  << "\n";
+      }
+    } catch (const Error& e) {
+      if (tty) std::fprintf(stderr, "\n");
+      if (e.kind() == ErrorKind::Interrupted || e.kind() == ErrorKind::Usage || f.names.size() == 1) throw;
+      spdlog::error("{}", e.what());
+      ++failed;
+    }
+  }
+  return failed ? kExitFailed : kExitOk;
+}
+
 }  // namespace
 
 Command register_models(CLI::App& app, const GlobalFlags&) {
@@ -112,10 +164,17 @@ Command register_models(CLI::App& app, const GlobalFlags&) {
   CLI::App* list = cmd->add_subcommand("list", "known models, installed files, sizes, checksums, detected architectures");
   list->add_flag("--json", *json_out, "print JSON");
   CLI::App* verify = cmd->add_subcommand("verify", "check the SHA-256 of installed known models (exit 1 on a mismatch)");
-  return {cmd, [list, verify, json_out] {
+  auto ff = std::make_shared<FetchFlags>();
+  CLI::App* fetch = cmd->add_subcommand("fetch", "download manifest models over HTTP(S) and check their SHA-256");
+  fetch->add_option("names", ff->names, "model names from the manifest")->required();
+  fetch->add_option("--dir", ff->dir, "target folder (default: the first model folder, e.g. ~/.cache/yamiro/models)");
+  fetch->add_flag("--force", ff->force, "replace files that exist but do not match the manifest");
+  fetch->add_option("--timeout", ff->timeout_s, "seconds a stalled connection may wait")->capture_default_str();
+  return {cmd, [list, verify, fetch, json_out, ff] {
             if (list->parsed()) return run_list(*json_out);
             if (verify->parsed()) return run_verify();
-            throw Error(ErrorKind::Usage, "models: list or verify");
+            if (fetch->parsed()) return run_fetch(*ff);
+            throw Error(ErrorKind::Usage, "models: list, verify or fetch");
           }};
 }
 

@@ -51,9 +51,9 @@ at::Tensor mirrored_indices(int start, int len, int n) {
 at::Tensor crop(const at::Tensor& t, int hdim, const Rect& r, int width, int height) {
   at::Tensor out = t;
   if (r.y >= 0 && r.bottom() <= height) out = out.narrow(hdim, r.y, r.h);
-  else out = out.index_select(hdim, mirrored_indices(r.y, r.h, height));
+  else out = out.index_select(hdim, mirrored_indices(r.y, r.h, height).to(t.device()));
   if (r.x >= 0 && r.right() <= width) out = out.narrow(hdim + 1, r.x, r.w);
-  else out = out.index_select(hdim + 1, mirrored_indices(r.x, r.w, width));
+  else out = out.index_select(hdim + 1, mirrored_indices(r.x, r.w, width).to(t.device()));
   return out;
 }
 
@@ -98,7 +98,7 @@ struct Engine::Impl {
   int tile_for(int w, int h) const {
     int t = opt.tile >= 0 ? opt.tile : choose_tile(info, dev.kind, bytes_per_value(), budget, w, h, opt.batch);
     if (tile_limit > 0) t = (t == 0) ? tile_limit : std::min(t, tile_limit);
-    return t;
+    return round_tile(t, info.tile_multiple);
   }
 
   // Runs the network over `tiles`, batching tiles of equal shape. `load` gives the
@@ -141,9 +141,16 @@ struct Engine::Impl {
     std::vector<at::Tensor> items;
     items.reserve(chunk.size());
     for (const Tile* t : chunk) items.push_back(load(t->padded));
+    if (dev.kind == DeviceKind::CUDA) {
+      // Global switches, set per forward since a baseline engine may share the process.
+      // Tiles repeat one shape, so cuDNN may time its algorithms once; fp32 means fp32
+      // (no TF32) except in the baseline, which keeps PyTorch's defaults.
+      at::globalContext().setBenchmarkCuDNN(!opt.baseline);
+      at::globalContext().setAllowTF32CuDNN(opt.baseline || setup.precision != Precision::FP32);
+    }
     at::Tensor x = at::stack(items).to(dev.device, dtype_of(setup.precision));
     if (setup.channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
-    at::NoGradGuard no_grad;
+    c10::InferenceMode inference;
     return net->forward(x);
   }
 
@@ -168,11 +175,12 @@ struct Engine::Impl {
     tile_limit = half;
     for (const Tile* t : chunk) {
       // Re-plan this tile's core with smaller tiles; context still comes from the full image.
-      std::vector<Tile> sub = plan_tiles(t->core.w, t->core.h, half, 0, true);
+      std::vector<Tile> sub = plan_tiles(t->core.w, t->core.h, half, 0, true, info.tile_multiple);
       for (auto& s : sub) {
         s.core.x += t->core.x;
         s.core.y += t->core.y;
-        s.padded = pad_rect(s.core, sub.front().core.w, sub.front().core.h, pad, width, height, opt.border == Border::Zero);
+        s.padded = pad_rect(s.core, sub.front().core.w, sub.front().core.h, pad, width, height, opt.border == Border::Zero,
+                            info.tile_multiple);
       }
       run(sub, half, width, height, nullptr, load, store);
       tick(progress);
@@ -198,7 +206,10 @@ Engine::Engine(const Model& model, const EngineOptions& options) : impl_(std::ma
   m.dev = select_device(options.device);
   m.setup.device = m.dev.name;
   const CpuFeatures cpu = cpu_features();
-  m.setup.precision = options.baseline ? Precision::FP32 : choose_precision(options.precision, m.dev.kind, cpu);
+  // The baseline runs as the Python Real-ESRGAN does: fp32 on the CPU, fp16 on CUDA.
+  m.setup.precision = !options.baseline                ? choose_precision(options.precision, m.dev.kind, cpu)
+                      : m.dev.kind == DeviceKind::CUDA ? Precision::FP16
+                                                       : Precision::FP32;
   if (m.dev.kind == DeviceKind::CPU && m.setup.precision == Precision::FP16)
     throw Error(ErrorKind::Usage, "precision fp16 is not supported on the CPU (use bf16 or fp32)");
   if (m.dev.kind == DeviceKind::CPU && m.setup.precision == Precision::BF16 && !cpu.avx512_bf16 && !cpu.amx_bf16)
@@ -232,22 +243,24 @@ Image Engine::upscale(const Image& in, Progress* progress) {
   const int s = m.info.scale;
   Image out(in.width * s, in.height * s, in.channels, in.depth_bytes);
   const bool wide = in.depth_bytes == 2;
-  const at::Tensor src = at::from_blob(const_cast<std::uint8_t*>(in.data.data()), {in.height, in.width, in.channels},
-                                       wide ? at::kShort : at::kByte);
+  at::Tensor src = at::from_blob(const_cast<std::uint8_t*>(in.data.data()), {in.height, in.width, in.channels},
+                                 wide ? at::kShort : at::kByte);
+  // On an accelerator the 8/16-bit image crosses once; tiles are cut and converted there.
+  if (m.dev.kind != DeviceKind::CPU) src = src.to(m.dev.device);
   std::vector<Pass> passes;
   if (in.channels == 1) passes.push_back({{0, 0, 0}, 0, 1});
   else passes.push_back({{0, 1, 2}, 0, 3});
   if (in.channels == 4) passes.push_back({{3, 3, 3}, 3, 1});
 
   const int tile = m.tile_for(in.width, in.height);
-  const auto tiles = plan_tiles(in.width, in.height, tile, m.pad, m.opt.border == Border::Zero);
+  const auto tiles = plan_tiles(in.width, in.height, tile, m.pad, m.opt.border == Border::Zero, m.info.tile_multiple);
   if (progress) {
     progress->tiles_done = 0;
     progress->tiles_total = static_cast<int>(tiles.size() * passes.size());
   }
   const float maxv = static_cast<float>(in.max_value());
   for (const Pass& pass : passes) {
-    const at::Tensor chan = at::tensor(std::vector<int64_t>(pass.src.begin(), pass.src.end()), at::kLong);
+    const at::Tensor chan = at::tensor(std::vector<int64_t>(pass.src.begin(), pass.src.end()), at::kLong).to(src.device());
     const bool identity = in.channels == 3;
     auto load = [&](const Rect& r) {
       at::Tensor t = crop(src, 0, r, in.width, in.height);
@@ -265,7 +278,15 @@ Image Engine::upscale(const Image& in, Progress* progress) {
       const int ox = (t.core.x - t.padded.x) * s, oy = (t.core.y - t.padded.y) * s;
       y = y.narrow(1, oy, t.core.h * s).narrow(2, ox, t.core.w * s);
       y = y.clamp(0.0f, 1.0f).mul_(maxv).round_().permute({1, 2, 0});
-      y = (wide ? y.to(at::kInt) : y.to(at::kByte)).contiguous().to(at::kCPU);
+      y = (wide ? y.to(at::kInt) : y.to(at::kByte)).contiguous();
+      if (y.is_cuda()) {
+        // Through page-locked memory (reused by LibTorch's host allocator): a DMA copy at
+        // full bus speed instead of a staged pageable one.
+        at::Tensor host = at::empty(y.sizes(), y.options().device(at::kCPU).pinned_memory(true));
+        y = host.copy_(y);
+      } else {
+        y = y.to(at::kCPU);
+      }
       const int k = pass.out_channels, rows = t.core.h * s, cols = t.core.w * s;
       const std::size_t px_bytes = static_cast<std::size_t>(in.channels) * in.depth_bytes;
       for (int r = 0; r < rows; ++r) {
@@ -300,7 +321,7 @@ PlanarImage Engine::upscale(const PlanarImage& in, Progress* progress) {
   PlanarImage out(in.width * s, in.height * s, 3);
   const at::Tensor src = at::from_blob(const_cast<float*>(in.data.data()), {3, in.height, in.width}, at::kFloat);
   const int tile = m.tile_for(in.width, in.height);
-  const auto tiles = plan_tiles(in.width, in.height, tile, m.pad, m.opt.border == Border::Zero);
+  const auto tiles = plan_tiles(in.width, in.height, tile, m.pad, m.opt.border == Border::Zero, m.info.tile_multiple);
   if (progress) {
     progress->tiles_done = 0;
     progress->tiles_total = static_cast<int>(tiles.size());

@@ -32,9 +32,26 @@ std::pair<int, int> pad_span(int start, int max_len, int pad, int n, bool clip) 
   return {padded_start, padded_len};
 }
 
+int floor_to(int v, int m) { return (v >= 0 ? v : v - m + 1) / m * m; }
+
+// With a window of m: the padded span starts on a multiple of m, so a tile's windows
+// fall where the whole image's windows fall and a tiled run converges to the untiled
+// one; its length is a multiple of m that keeps at least `pad` on both sides. In
+// zero-border mode a span that would leave the image is moved inwards by whole windows
+// and runs to the image's end (the network pads that end as it pads the whole image).
+std::pair<int, int> window_span(int start, int max_len, int pad, int n, bool clip, int m) {
+  const int len = (max_len + 2 * pad + 2 * m - 2) / m * m;
+  int a = floor_to(start - pad, m);
+  if (!clip) return {a, len};
+  a = std::max(0, a);
+  if (a + len <= n) return {a, len};
+  a = std::max(0, floor_to(n - len, m));
+  return {a, n - a};
+}
+
 }  // namespace
 
-std::vector<Tile> plan_tiles(int width, int height, int tile, int pad, bool clip_to_image) {
+std::vector<Tile> plan_tiles(int width, int height, int tile, int pad, bool clip_to_image, int multiple) {
   if (width <= 0 || height <= 0 || tile < 0 || pad < 0)
     throw Error(ErrorKind::Usage, "invalid tile plan: image " + std::to_string(width) + "x" +
                                       std::to_string(height) + ", tile " + std::to_string(tile) +
@@ -48,15 +65,25 @@ std::vector<Tile> plan_tiles(int width, int height, int tile, int pad, bool clip
   for (const auto& [y, h] : ys)
     for (const auto& [x, w] : xs) {
       const Rect core{x, y, w, h};
-      tiles.push_back(Tile{core, pad_rect(core, max_w, max_h, pad, width, height, clip_to_image)});
+      tiles.push_back(Tile{core, pad_rect(core, max_w, max_h, pad, width, height, clip_to_image, multiple)});
     }
   return tiles;
 }
 
-Rect pad_rect(const Rect& core, int max_w, int max_h, int pad, int width, int height, bool clip_to_image) {
+Rect pad_rect(const Rect& core, int max_w, int max_h, int pad, int width, int height, bool clip_to_image, int multiple) {
+  if (multiple > 1) {
+    const auto [px, pw] = window_span(core.x, max_w, pad, width, clip_to_image, multiple);
+    const auto [py, ph] = window_span(core.y, max_h, pad, height, clip_to_image, multiple);
+    return Rect{px, py, pw, ph};
+  }
   const auto [px, pw] = pad_span(core.x, max_w, pad, width, clip_to_image);
   const auto [py, ph] = pad_span(core.y, max_h, pad, height, clip_to_image);
   return Rect{px, py, pw, ph};
+}
+
+int round_tile(int tile, int multiple) {
+  if (tile <= 0 || multiple <= 1) return tile;
+  return std::max(multiple, tile / multiple * multiple);
 }
 
 int mirror_index(int i, int n) {

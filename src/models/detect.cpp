@@ -3,13 +3,13 @@
 #include <numeric>
 #include <sstream>
 
+#include "models/detect.hpp"
 #include "yamiro/error.hpp"
 #include "yamiro/model.hpp"
 
 namespace yamiro {
-namespace {
 
-[[noreturn]] void unknown_layout(const StateDict& sd, const std::string& why) {
+void unknown_layout(const StateDict& sd, const std::string& why) {
   std::ostringstream msg;
   msg << "unknown model layout (" << why << "); found " << sd.size() << " tensors:";
   int shown = 0;
@@ -21,6 +21,8 @@ namespace {
   }
   throw Error(ErrorKind::Model, msg.str());
 }
+
+namespace {
 
 const HostTensor& expect(const StateDict& sd, const std::string& key, std::vector<std::int64_t> shape) {
   const auto it = sd.find(key);
@@ -130,14 +132,16 @@ std::string ArchInfo::summary() const {
     s << (first ? "" : ", ") << k << "=" << v;
     first = false;
   }
+  for (const auto& [k, v] : options) s << ", " << k << "=" << v;
   s << ")";
   return s.str();
 }
 
 ArchInfo detect_architecture(const StateDict& sd) {
+  if (sd.count("layers.0.residual_group.blocks.0.attn.qkv.weight")) return detect_swinir(sd);
   if (sd.count("conv_first.weight")) return rrdbnet(sd);
   if (sd.count("body.0.weight") && sd.count("body.1.weight")) return compact(sd);
-  unknown_layout(sd, "neither RRDBNet (conv_first.*) nor SRVGGNetCompact (body.N.*) keys");
+  unknown_layout(sd, "neither RRDBNet (conv_first.*), SRVGGNetCompact (body.N.*) nor SwinIR (layers.N.residual_group.*) keys");
 }
 
 }  // namespace yamiro

@@ -1,5 +1,6 @@
 #include "yamiro/manifest.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -12,6 +13,7 @@ namespace fs = std::filesystem;
 namespace yamiro {
 
 std::string manifest_path() {
+  if (const char* env = std::getenv("YAMIRO_MANIFEST"); env && *env) return env;
   std::error_code ec;
   const fs::path local = fs::path("models") / "manifest.json";
   if (fs::is_regular_file(local, ec)) return local.string();

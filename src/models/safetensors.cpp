@@ -43,7 +43,9 @@ void check_nesting(const char* text, std::size_t size, const std::string& origin
 
 bool parse_dtype(const std::string& s, DType* out) {
   static const std::pair<const char*, DType> known[] = {
-      {"F32", DType::F32}, {"F16", DType::F16}, {"BF16", DType::BF16}, {"F64", DType::F64}};
+      {"F32", DType::F32}, {"F16", DType::F16}, {"BF16", DType::BF16}, {"F64", DType::F64},
+      // Integer buffers (SwinIR's relative_position_index) are read too; detection decides what they mean.
+      {"I64", DType::I64}, {"I32", DType::I32}};
   for (const auto& [name, d] : known)
     if (s == name) {
       *out = d;
@@ -66,7 +68,7 @@ Slot parse_entry(const std::string& name, const nlohmann::json& e, std::uint64_t
   if (dt == e.end() || sh == e.end() || off == e.end()) fail(what, "header entry needs dtype, shape and data_offsets");
   Slot s{name, DType::F32, {}, 0, 0};
   if (!dt->is_string() || !parse_dtype(dt->get<std::string>(), &s.dtype))
-    fail(what, "unsupported dtype " + dt->dump() + " (F32, F16, BF16 and F64 are read)");
+    fail(what, "unsupported dtype " + dt->dump() + " (F32, F16, BF16, F64, I64 and I32 are read)");
   if (!sh->is_array() || sh->size() > 8) fail(what, "shape is not an array of at most 8 sizes");
   std::uint64_t numel = 1;
   for (const auto& d : *sh) {

@@ -167,6 +167,14 @@ TEST_F(Cli, SigkillNeverLeavesATruncatedOutput) {
   }
 }
 
+// True once `pid` has a handler for SIGINT (the SigCgt mask of /proc/PID/status).
+bool catches_sigint(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(f, line);)
+    if (line.rfind("SigCgt:", 0) == 0) return (std::stoull(line.substr(7), nullptr, 16) >> (SIGINT - 1)) & 1;
+  return false;
+}
+
 TEST_F(Cli, SigintStopsWith130AndNoOutput) {
   cv::Mat big;
   cv::resize(cv::imread(kFruits), big, cv::Size(1024, 768));
@@ -177,7 +185,10 @@ TEST_F(Cli, SigintStopsWith130AndNoOutput) {
           (kFixtures + "/rrdb-x4-nb2-nf16-gc8.param").c_str(), "--tile", "64", static_cast<char*>(nullptr));
     _exit(127);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  // Wait until the process catches SIGINT (libraries loaded, main() running), then let it
+  // get into the tiles: a fixed delay is too short on a loaded machine.
+  for (int i = 0; i < 200 && !catches_sigint(pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
   const auto t0 = std::chrono::steady_clock::now();
   kill(pid, SIGINT);
   int status = 0;

@@ -1,6 +1,7 @@
 // Helpers for tests that use ../shared/fixtures.
 #pragma once
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -15,10 +16,16 @@
 
 namespace yamiro::test {
 
-// The settings the goldens were made with: CPU, fp32, whole image (no tiling).
+// The device golden tests run on: the CPU, or YAMIRO_TEST_DEVICE (the GPU check sets cuda).
+inline std::string test_device() {
+  const char* d = std::getenv("YAMIRO_TEST_DEVICE");
+  return d && *d ? d : "cpu";
+}
+
+// The settings the goldens were made with: fp32, whole image (no tiling).
 inline EngineOptions exact_options() {
   EngineOptions o;
-  o.device = "cpu";
+  o.device = test_device();
   o.precision = Precision::FP32;
   o.tile = 0;
   return o;

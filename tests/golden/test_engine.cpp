@@ -22,9 +22,9 @@ const Model& compact() {
   return m;
 }
 
-EngineOptions cpu_fp32(int tile, int pad) {
+EngineOptions fp32_options(int tile, int pad) {
   EngineOptions o;
-  o.device = "cpu";
+  o.device = test_device();
   o.precision = Precision::FP32;
   o.tile = tile;
   o.tile_pad = pad;
@@ -40,16 +40,16 @@ std::vector<float> run(const Model& m, const EngineOptions& o) {
 
 TEST(Engine, TiledWithFullContextEqualsUntiled) {
   // A pad that reaches across the whole image gives every tile the full context.
-  const auto whole = run(rrdb(), cpu_fp32(0, 0));
-  EXPECT_LE(max_abs_diff(run(rrdb(), cpu_fp32(16, 64)), whole), 1e-5);
-  EXPECT_LE(max_abs_diff(run(compact(), cpu_fp32(16, 64)), run(compact(), cpu_fp32(0, 0))), 1e-5);
+  const auto whole = run(rrdb(), fp32_options(0, 0));
+  EXPECT_LE(max_abs_diff(run(rrdb(), fp32_options(16, 64)), whole), 1e-5);
+  EXPECT_LE(max_abs_diff(run(compact(), fp32_options(16, 64)), run(compact(), fp32_options(0, 0))), 1e-5);
 }
 
 TEST(Engine, TiledConvergesToUntiledAsPadGrows) {
-  const auto whole = run(rrdb(), cpu_fp32(0, 0));
-  const double d0 = max_abs_diff(run(rrdb(), cpu_fp32(16, 0)), whole);
-  const double d4 = max_abs_diff(run(rrdb(), cpu_fp32(16, 4)), whole);
-  const double d12 = max_abs_diff(run(rrdb(), cpu_fp32(16, 12)), whole);
+  const auto whole = run(rrdb(), fp32_options(0, 0));
+  const double d0 = max_abs_diff(run(rrdb(), fp32_options(16, 0)), whole);
+  const double d4 = max_abs_diff(run(rrdb(), fp32_options(16, 4)), whole);
+  const double d12 = max_abs_diff(run(rrdb(), fp32_options(16, 12)), whole);
   EXPECT_GT(d0, 1e-4);  // no context: visible seams
   EXPECT_LT(d4, d0);
   EXPECT_LT(d12, d4);
@@ -57,18 +57,18 @@ TEST(Engine, TiledConvergesToUntiledAsPadGrows) {
 
 TEST(Engine, CompactTilesNeedOnlyItsReceptiveField) {
   // 6 convolutions of 3x3 see 6 input pixels around each output: a pad of 6 is the full context.
-  EXPECT_LE(max_abs_diff(run(compact(), cpu_fp32(16, 6)), run(compact(), cpu_fp32(0, 0))), 1e-5);
+  EXPECT_LE(max_abs_diff(run(compact(), fp32_options(16, 6)), run(compact(), fp32_options(0, 0))), 1e-5);
 }
 
 TEST(Engine, BatchedTilesEqualSingleTiles) {
-  EngineOptions o = cpu_fp32(16, 8);
+  EngineOptions o = fp32_options(16, 8);
   const auto single = run(rrdb(), o);
   o.batch = 4;
   EXPECT_LE(max_abs_diff(run(rrdb(), o), single), 1e-5);
 }
 
 TEST(Engine, MirrorBorderChangesOnlyTheEdges) {
-  EngineOptions o = cpu_fp32(0, 8);
+  EngineOptions o = fp32_options(0, 8);
   const auto zero = run(compact(), o);
   o.border = Border::Mirror;
   const auto mirror = run(compact(), o);
@@ -86,8 +86,8 @@ TEST(Engine, MirrorBorderChangesOnlyTheEdges) {
 }
 
 TEST(Engine, OutOfMemoryHalvesTheTileAndRedoesIt) {
-  EngineOptions o = cpu_fp32(64, 8);
-  const auto direct = run(rrdb(), cpu_fp32(32, 8));
+  EngineOptions o = fp32_options(64, 8);
+  const auto direct = run(rrdb(), fp32_options(32, 8));
   o.test_oom_above = 50;  // the whole 60x48 image "does not fit"; 30x24 cores + 8 pad do
   Progress p;
   Engine e(rrdb(), o);
@@ -99,7 +99,7 @@ TEST(Engine, OutOfMemoryHalvesTheTileAndRedoesIt) {
 }
 
 TEST(Engine, OutOfMemoryAtTheFloorIsADeviceError) {
-  EngineOptions o = cpu_fp32(64, 8);
+  EngineOptions o = fp32_options(64, 8);
   o.test_oom_above = 8;
   Engine e(rrdb(), o);
   try {
@@ -111,7 +111,7 @@ TEST(Engine, OutOfMemoryAtTheFloorIsADeviceError) {
 }
 
 TEST(Engine, CancelStopsWithInterrupted) {
-  Engine e(rrdb(), cpu_fp32(16, 4));
+  Engine e(rrdb(), fp32_options(16, 4));
   Progress p;
   p.on_tile = [&](int done, int) { if (done == 2) p.cancel = true; };
   try {
@@ -124,7 +124,7 @@ TEST(Engine, CancelStopsWithInterrupted) {
 }
 
 TEST(Engine, EightBitPathIsTheQuantisedFloatPath) {
-  Engine e(compact(), cpu_fp32(24, 8));
+  Engine e(compact(), fp32_options(24, 8));
   const auto f = e.upscale(golden_input()).data;
   const Image u8 = e.upscale(golden_input_u8());
   ASSERT_EQ(u8.width, 240);
@@ -142,7 +142,7 @@ TEST(Engine, EightBitPathIsTheQuantisedFloatPath) {
 }
 
 TEST(Engine, GrayStaysGrayAndAlphaGoesThroughTheNetwork) {
-  Engine e(compact(), cpu_fp32(0, 0));
+  Engine e(compact(), fp32_options(0, 0));
   const Image rgb = golden_input_u8();
   Image gray(60, 48, 1, 1), rgba(60, 48, 4, 1);
   for (std::size_t i = 0; i < 60u * 48u; ++i) {
@@ -166,7 +166,7 @@ TEST(Engine, GrayStaysGrayAndAlphaGoesThroughTheNetwork) {
 }
 
 TEST(Engine, SixteenBitStaysSixteenBit) {
-  Engine e(compact(), cpu_fp32(0, 0));
+  Engine e(compact(), fp32_options(0, 0));
   const Image rgb8 = golden_input_u8();
   Image rgb16(60, 48, 3, 2);
   auto* p = reinterpret_cast<std::uint16_t*>(rgb16.data.data());
@@ -181,7 +181,7 @@ TEST(Engine, SixteenBitStaysSixteenBit) {
 }
 
 TEST(Engine, Bf16IsCloseToFp32) {
-  EngineOptions o = cpu_fp32(0, 0);
+  EngineOptions o = fp32_options(0, 0);
   const auto f32 = run(compact(), o);
   o.precision = Precision::BF16;
   const auto bf16 = run(compact(), o);
@@ -189,7 +189,7 @@ TEST(Engine, Bf16IsCloseToFp32) {
 }
 
 TEST(Engine, RejectsBadDevicesAndPrecisions) {
-  EngineOptions o = cpu_fp32(0, 0);
+  EngineOptions o = fp32_options(0, 0);
   o.device = "tpu";
   EXPECT_THROW(Engine(compact(), o), Error);
   o.device = "cuda:99";

@@ -1,6 +1,9 @@
 // Every ncnn fixture against the reference network's exact output (SPEC §9: 1e-4 in fp32).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "golden/fixtures.hpp"
 #include "yamiro/engine.hpp"
 #include "yamiro/model.hpp"
@@ -38,7 +41,17 @@ TEST_P(Golden, BaselineForwardMatchesReference) {
   o.baseline = true;
   Engine engine(load_model(fixture(c.model + ".param")), o);
   const auto golden = read_f32(fixture("golden." + c.model + ".rgb48x60.f32"));
-  EXPECT_LE(max_abs_diff(engine.upscale(golden_input()).data, golden), 1e-4);
+  const auto out = engine.upscale(golden_input()).data;
+  if (engine.setup().precision == Precision::FP32) {
+    EXPECT_LE(max_abs_diff(out, golden), 1e-4);
+  } else {
+    // On CUDA the baseline runs fp16, as the Python reference does there: the spec's
+    // half-precision bar (PSNR >= 45 dB against fp32) applies.
+    ASSERT_EQ(out.size(), golden.size());
+    double se = 0;
+    for (std::size_t i = 0; i < out.size(); ++i) se += (out[i] - golden[i]) * static_cast<double>(out[i] - golden[i]);
+    EXPECT_GE(10 * std::log10(out.size() / std::max(se, 1e-20)), 45.0);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(

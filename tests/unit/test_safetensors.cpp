@@ -92,7 +92,7 @@ TEST_F(SafetensorsFiles, MalformedHeadersAreErrors) {
             std::string::npos);
   EXPECT_NE(load(make_safetensors(R"({"a":{"dtype":"Q7","shape":[2],"data_offsets":[0,8]}})", eight)).find("dtype"),
             std::string::npos);
-  EXPECT_NE(load(make_safetensors(R"({"a":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})", eight)).find("dtype"),
+  EXPECT_NE(load(make_safetensors(R"({"a":{"dtype":"U64","shape":[1],"data_offsets":[0,8]}})", eight)).find("dtype"),
             std::string::npos);
   EXPECT_NE(load(make_safetensors(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", eight)).find("bytes"),
             std::string::npos);

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <array>
 #include <vector>
 
 #include "yamiro/error.hpp"
@@ -96,4 +97,44 @@ TEST(Tiling, MirrorIndexReflectsWithoutRepeatingTheEdge) {
     EXPECT_GE(m, 0);
     EXPECT_LT(m, 4);
   }
+}
+
+TEST(Tiling, WindowMultiplesAlignPaddedRectsToTheGrid) {
+  // SwinIR-style windows: every padded rect starts on the window grid, keeps `pad` of
+  // context (or reaches the image edge), stays inside the image, and is a whole number
+  // of windows unless it runs to the right/bottom edge.
+  for (const int m : {4, 8}) {
+    for (const auto& [w, h, tile, pad] : std::vector<std::array<int, 4>>{{60, 48, 16, 12}, {100, 37, 24, 5}, {20, 18, 8, 0}, {257, 64, 64, 12}}) {
+      const auto tiles = plan_tiles(w, h, tile, pad, true, m);
+      expect_exact_cover(tiles, w, h);
+      for (const auto& t : tiles) {
+        EXPECT_EQ(t.padded.x % m, 0);
+        EXPECT_EQ(t.padded.y % m, 0);
+        EXPECT_GE(t.padded.x, 0);
+        EXPECT_GE(t.padded.y, 0);
+        EXPECT_LE(t.padded.right(), w);
+        EXPECT_LE(t.padded.bottom(), h);
+        EXPECT_TRUE(t.padded.w % m == 0 || t.padded.right() == w) << t.padded.x << "+" << t.padded.w;
+        EXPECT_TRUE(t.padded.h % m == 0 || t.padded.bottom() == h);
+        EXPECT_TRUE(t.core.x - t.padded.x >= pad || t.padded.x == 0);
+        EXPECT_TRUE(t.padded.right() - t.core.right() >= pad || t.padded.right() == w);
+      }
+    }
+  }
+  // Mirror mode: rects may leave the image, and all have one size (they batch).
+  const auto tiles = plan_tiles(100, 37, 24, 5, false, 8);
+  expect_exact_cover(tiles, 100, 37);
+  for (const auto& t : tiles) {
+    EXPECT_EQ(t.padded.x % 8, 0);
+    EXPECT_EQ(t.padded.w, tiles.front().padded.w);
+    EXPECT_EQ(t.padded.w % 8, 0);
+    EXPECT_GE(t.core.x - t.padded.x, 5);
+  }
+}
+
+TEST(Tiling, RoundTileKeepsWholeWindows) {
+  EXPECT_EQ(round_tile(0, 8), 0);
+  EXPECT_EQ(round_tile(100, 8), 96);
+  EXPECT_EQ(round_tile(5, 8), 8);
+  EXPECT_EQ(round_tile(100, 1), 100);
 }
