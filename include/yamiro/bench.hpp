@@ -35,10 +35,12 @@ struct LatencyOptions {
   int warmup = 1;
   int repeats = 3;
   bool baseline = false;  // also time the plain NCHW fp32 tile-by-tile forward, interleaved
+  int height = 0;         // > 0: size x height images (a video frame size) instead of squares
 };
 
 struct LatencyRow {
   int size = 0;
+  int height = 0;         // rows of the image (= size for squares)
   int tile = 0;           // tile used (0 = whole image)
   Stats seconds;          // yamiro
   double out_mpix_per_s = 0;

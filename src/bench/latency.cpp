@@ -19,10 +19,12 @@ std::vector<LatencyRow> bench_latency(const Model& model, const EngineOptions& o
   Engine engine(model, options);
   std::vector<LatencyRow> rows;
   for (int size : bench.sizes) {
-    const Image img = synthetic_image(size, size);
+    const int height = bench.height > 0 ? bench.height : size;
+    const Image img = synthetic_image(size, height);
     LatencyRow row;
     row.size = size;
-    row.tile = engine.tile_for(size, size);
+    row.height = height;
+    row.tile = engine.tile_for(size, height);
     // The baseline runs the same tiles (size and pad) the plain way, batch 1.
     std::unique_ptr<Engine> base;
     if (bench.baseline) {
@@ -46,7 +48,7 @@ std::vector<LatencyRow> bench_latency(const Model& model, const EngineOptions& o
     row.peak_rss_bytes = peak_rss_bytes();
     row.peak_device_bytes = engine.peak_device_bytes();
     row.seconds = summarize(ours);
-    const double out_px = static_cast<double>(size) * size * engine.scale() * engine.scale();
+    const double out_px = static_cast<double>(size) * height * engine.scale() * engine.scale();
     row.out_mpix_per_s = row.seconds.median > 0 ? out_px / row.seconds.median / 1e6 : 0;
     if (base) {
       row.has_baseline = true;

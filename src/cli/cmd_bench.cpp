@@ -27,6 +27,7 @@ struct BenchFlags {
   int repeats = 3;
   double duration = 10;
   int untiled_max = 1024;
+  int height = 0;  // --latency on size x height frames
   std::string json_file, report_file, from_json;
   EngineFlags engine;
 };
@@ -73,14 +74,15 @@ json latency_run(const Model& model, EngineOptions eo, const BenchFlags& f, cons
   lo.warmup = f.warmup;
   lo.repeats = f.repeats;
   lo.baseline = f.baseline;
+  lo.height = f.height;
   std::fprintf(stderr, "latency, %s on %s, batch %d, %d threads; conv peak %.0f GFLOP/s\n", to_string(setup.precision),
                setup.device.c_str(), eo.batch, setup.threads, peak);
   std::fprintf(stderr, "%6s %5s %10s %10s %9s %9s %7s %8s %11s %8s\n", "size", "tile", "median s", "p90 s", "out Mpx/s", "GFLOP/s",
                "% peak", "RSS MiB", "baseline s", "speedup");
   json rows = json::array();
   bench_latency(model, eo, lo, [&](const LatencyRow& r) {
-    const double gflops = flops_px * r.size * r.size / r.seconds.median / 1e9;
-    json row = {{"size", r.size},          {"tile", r.tile},
+    const double gflops = flops_px * r.size * r.height / r.seconds.median / 1e9;
+    json row = {{"size", r.size},          {"height", r.height}, {"tile", r.tile},
                 {"seconds", stats_json(r.seconds)}, {"out_mpix_per_s", r.out_mpix_per_s},
                 {"gflops", gflops},        {"peak_fraction", peak > 0 ? gflops / peak : 0},
                 {"peak_rss_bytes", r.peak_rss_bytes},
@@ -127,6 +129,7 @@ int run_bench(const BenchFlags& f) {
   if (!f.latency && !f.throughput && !f.memory && !f.thermal)
     throw Error(ErrorKind::Usage, "bench: choose at least one of --latency, --throughput, --memory, --thermal");
   if (f.warmup < 0 || f.repeats < 1) throw Error(ErrorKind::Usage, "--warmup must be >= 0 and --repeats >= 1");
+  if (f.height < 0 || f.height > 16384) throw Error(ErrorKind::Usage, "--height must be between 16 and 16384");
   if (f.duration <= 0 || f.duration > 86400) throw Error(ErrorKind::Usage, "--duration must be between 0 and 86400 seconds");
   const std::vector<int> sizes = parse_int_list(f.sizes, "--sizes", "a size", 16, 16384);
   const std::vector<int> batches = parse_int_list(f.batches, "--batch", "a batch size", 1, 256);
@@ -218,6 +221,7 @@ Command register_bench(CLI::App& app, const GlobalFlags&) {
   cmd->add_flag("--memory", f->memory, "peak memory against input size, tiled and untiled");
   cmd->add_flag("--thermal", f->thermal, "temperatures and clocks sampled during a sustained run");
   cmd->add_option("--sizes", f->sizes, "comma-separated input sizes")->capture_default_str();
+  cmd->add_option("--height", f->height, "with --latency: images of SIZE x HEIGHT (a video frame) instead of squares");
   cmd->add_option("--precisions", f->precisions, "latency for each of these precisions (e.g. fp32,auto)");
   cmd->add_option("--warmup", f->warmup, "untimed runs per size")->capture_default_str();
   cmd->add_option("--repeats", f->repeats, "timed runs per size")->capture_default_str();

@@ -10,6 +10,7 @@
 #include "yamiro/io.hpp"
 #include "yamiro/model.hpp"
 #include "yamiro/system.hpp"
+#include "yamiro/video.hpp"
 
 namespace fs = std::filesystem;
 
@@ -65,7 +66,7 @@ nlohmann::json system_profile() {
       {"memory_available_bytes", available_memory_bytes()},
       {"libraries", {{"libtorch", dev.torch_version},
                      {"opencv", image_io_available() ? image_library_version() : "not built"},
-                     {"ffmpeg", "not built (the video command is not implemented yet)"}}},
+                     {"ffmpeg", video_available() ? video_library_version() : "not built"}}},
       {"devices",
        {{"cuda_built", dev.cuda_built}, {"cuda_devices", dev.cuda_devices}, {"cuda", cuda}, {"mps", dev.mps},
         {"auto", best == DeviceKind::MPS ? "mps" : best == DeviceKind::CUDA ? "cuda:0" : "cpu"},

@@ -50,6 +50,7 @@ Command register_upscale(CLI::App& app, const GlobalFlags& global);
 Command register_bench(CLI::App& app, const GlobalFlags& global);
 Command register_info(CLI::App& app, const GlobalFlags& global);
 Command register_models(CLI::App& app, const GlobalFlags& global);
+Command register_video(CLI::App& app, const GlobalFlags& global);
 #ifdef YAMIRO_HAVE_SERVE
 Command register_serve(CLI::App& app, const GlobalFlags& global);
 #endif

@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", global.verbose, "more detail on stderr");
   app.add_flag("--no-progress", global.no_progress, "no progress display");
   std::vector<cli::Command> commands = {cli::register_upscale(app, global), cli::register_bench(app, global),
-                                        cli::register_info(app, global), cli::register_models(app, global)};
+                                        cli::register_info(app, global), cli::register_models(app, global),
+                                        cli::register_video(app, global)};
 #ifdef YAMIRO_HAVE_SERVE
   commands.push_back(cli::register_serve(app, global));
 #endif

@@ -1,0 +1,69 @@
+// Video upscaling inside the process: demux -> decode -> RGB -> engine -> encoder's pixel
+// format -> encode -> mux, on three threads joined by bounded queues. FFmpeg stays behind
+// this header: no libav types here.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "yamiro/engine.hpp"
+
+namespace yamiro {
+
+enum class AudioMode { Copy, Aac, None };  // copy falls back to AAC where the container refuses
+
+struct VideoOptions {
+  std::string codec = "libx264";
+  int crf = -1;                 // -1 = the encoder's default
+  std::string preset;           // "" = the encoder's default
+  std::string pix_fmt;          // "" = the encoder's closest format to the input's
+  std::vector<std::pair<std::string, std::string>> encoder_opts;  // --encoder-opt key=value
+  AudioMode audio = AudioMode::Copy;
+  double outscale = 0;          // 0 = the model's scale
+  std::int64_t max_frames = 0;  // 0 = all
+  bool strict = false;          // a damaged packet or frame is fatal
+  std::int64_t max_pixels = 8192LL * 8192LL;  // per input frame, checked before decoding
+  std::int64_t probe_size = 5'000'000;        // bytes the demuxer may read to probe streams
+  double io_timeout_s = 30;     // a blocking read that makes no progress this long is aborted
+  int queue_frames = 3;         // frames waiting between two stages
+};
+
+// Shared with the caller while a video runs. Thread-safe: the pipeline writes, anyone reads.
+struct VideoProgress {
+  std::atomic<std::int64_t> frames_done{0};   // frames encoded
+  std::atomic<std::int64_t> frames_total{0};  // estimate from the container (0 = unknown)
+  std::atomic<bool> cancel{false};            // set to stop; the run throws Error(Interrupted)
+};
+
+struct VideoResult {
+  std::int64_t frames = 0;           // video frames written
+  std::int64_t damaged_frames = 0;   // frames decoded with errors concealed, or lost
+  std::int64_t broken_packets = 0;   // packets the demuxer or a decoder rejected
+  int in_width = 0, in_height = 0;
+  int out_width = 0, out_height = 0;
+  std::string codec, pix_fmt;
+  std::string in_colorspace;         // "bt709", "bt470bg"... ("(guessed)" appended when untagged)
+  int audio_copied = 0, audio_transcoded = 0, audio_dropped = 0;
+  int subtitles_copied = 0, subtitles_dropped = 0;
+  double seconds = 0;                // wall time of the whole run
+  double infer_seconds = 0;          // time spent in the engine
+  double duration_s = 0;             // of the video written
+};
+
+// Upscales `input` into `output` (the container is chosen by `output`'s extension; the
+// caller makes it a temporary name and renames it). Throws Error(Input) naming `input`
+// for a missing, non-video or (with options.strict) damaged file, Error(Usage) for an
+// encoder, pixel format or option the build does not have, Error(Io) when writing fails,
+// Error(Interrupted) when progress.cancel is set, and what the engine throws.
+// Not thread-safe for one engine: one run at a time.
+VideoResult upscale_video(const std::string& input, const std::string& output, Engine& engine, const VideoOptions& options,
+                          VideoProgress& progress);
+
+// True when yamiro was built with FFmpeg.
+bool video_available();
+// "libavformat 59.27.100, libavcodec 59.37.100", or "" when built without FFmpeg.
+std::string video_library_version();
+
+}  // namespace yamiro

@@ -1,0 +1,199 @@
+// upscale_video: three threads. The reader demuxes and decodes into RGB, the caller's
+// thread runs the engine, the writer converts, encodes and muxes. Bounded FIFO queues
+// between them keep frames in order and memory flat.
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "cli/queue.hpp"  // header-only BoundedQueue, shared with the image pipeline
+#include "video/sink.hpp"
+#include "video/source.hpp"
+
+extern "C" {
+#include <libavutil/pixdesc.h>
+}
+
+namespace yamiro {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using cli::BoundedQueue;
+using video::DecodedFrame;
+
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Packets of audio/subtitle streams, from the reader to the writer. Unbounded, but the
+// reader is held back by the video queue, so it holds what lies between two frames.
+class SidePackets {
+ public:
+  void push(const AVPacket* p) {
+    AVPacket* c = av_packet_clone(p);
+    if (!c) throw std::bad_alloc();
+    std::lock_guard<std::mutex> lock(mutex_);
+    items_.emplace_back(c);
+  }
+  // Takes the packets at or before `seconds` (all with infinity), in reading order.
+  std::vector<video::PacketPtr> take_until(double seconds, const video::Sink& sink) {
+    std::vector<video::PacketPtr> out;
+    std::lock_guard<std::mutex> lock(mutex_);
+    while (!items_.empty() && sink.seconds(items_.front().get()) <= seconds) {
+      out.push_back(std::move(items_.front()));
+      items_.pop_front();
+    }
+    return out;
+  }
+  std::vector<video::PacketPtr> take_all() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<video::PacketPtr> out;
+    for (auto& p : items_) out.push_back(std::move(p));
+    items_.clear();
+    return out;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::deque<video::PacketPtr> items_;
+};
+
+// The first error of any thread; the others stop.
+class Failure {
+ public:
+  void set(std::exception_ptr e) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!error_) error_ = e;
+    failed_ = true;
+  }
+  bool failed() const { return failed_.load(); }
+  void rethrow() {
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::exception_ptr error_;
+  std::atomic<bool> failed_{false};
+};
+
+}  // namespace
+
+VideoResult upscale_video(const std::string& input, const std::string& output, Engine& engine, const VideoOptions& options,
+                          VideoProgress& progress) {
+  video::route_av_log();
+  const auto start = Clock::now();
+  VideoResult result;
+  Failure failure;
+  auto stopped = [&] { return progress.cancel.load() || failure.failed(); };
+  video::Source source(input, options, stopped);
+  const int s = engine.scale();
+  const int net_w = source.width() * s, net_h = source.height() * s;
+  int out_w = net_w, out_h = net_h;
+  if (options.outscale > 0) {
+    out_w = std::max(2, static_cast<int>(std::lround(source.width() * options.outscale)));
+    out_h = std::max(2, static_cast<int>(std::lround(source.height() * options.outscale)));
+  }
+  result.in_width = source.width();
+  result.in_height = source.height();
+  {
+    const char* name = av_color_space_name(source.colour().space);
+    result.in_colorspace = std::string(name ? name : "?") + (source.colour().guessed ? " (guessed)" : "");
+  }
+  video::Sink sink(output, source, options, net_w, net_h, out_w, out_h, result);
+  progress.frames_total = source.estimated_frames();
+  spdlog::info("{}: {}x{} {} -> {}x{} {} {}", input, source.width(), source.height(), result.in_colorspace, result.out_width,
+               result.out_height, result.codec, result.pix_fmt);
+
+  const std::size_t depth = static_cast<std::size_t>(std::max(1, options.queue_frames));
+  BoundedQueue<DecodedFrame> decoded(depth), upscaled(depth);
+  SidePackets side;
+  std::atomic<double> end_seconds{INFINITY};  // with --frames: where the side streams stop
+  const AVRational tb = source.stream()->time_base;
+  std::int64_t first_pts = AV_NOPTS_VALUE, last_end = 0;
+
+  auto abort_all = [&] {
+    decoded.close(true);
+    upscaled.close(true);
+  };
+  std::thread reader([&] {
+    try {
+      DecodedFrame f;
+      double last_end_s = 0;
+      while (source.next(f, [&](AVPacket* p) { side.push(p); })) {
+        last_end_s = (f.pts + std::max<std::int64_t>(f.duration, 0)) * av_q2d(tb);
+        if (!decoded.push(std::move(f))) return;
+        f = DecodedFrame();
+      }
+      if (options.max_frames > 0) end_seconds = last_end_s;
+      decoded.close();
+    } catch (...) {
+      failure.set(std::current_exception());
+      abort_all();
+    }
+  });
+  std::thread writer([&] {
+    try {
+      while (auto f = upscaled.pop()) {
+        const double t = f->pts * av_q2d(tb);
+        for (auto& p : side.take_until(t, sink)) sink.write_other(p.get());
+        sink.write_video(f->rgb, f->pts, f->duration);
+        if (first_pts == AV_NOPTS_VALUE) first_pts = f->pts;
+        last_end = f->pts + std::max<std::int64_t>(f->duration, 1);
+        ++result.frames;
+        progress.frames_done = result.frames;
+      }
+      if (failure.failed() || progress.cancel) return;
+      for (auto& p : side.take_all())
+        if (sink.seconds(p.get()) < end_seconds.load()) sink.write_other(p.get());
+      sink.finish();
+    } catch (...) {
+      failure.set(std::current_exception());
+      abort_all();
+    }
+  });
+
+  // This thread: the network. A cancel reaches the engine at its next tile.
+  Progress tiles;
+  tiles.on_tile = [&](int, int) {
+    if (stopped()) tiles.cancel = true;
+  };
+  double infer = 0;
+  try {
+    while (auto f = decoded.pop()) {
+      if (stopped()) break;
+      const auto t0 = Clock::now();
+      f->rgb = engine.upscale(f->rgb, &tiles);
+      infer += since(t0);
+      if (!upscaled.push(std::move(*f))) break;
+    }
+    upscaled.close();
+  } catch (...) {
+    failure.set(std::current_exception());
+    abort_all();
+  }
+  reader.join();
+  writer.join();
+  if (progress.cancel) throw Error(ErrorKind::Interrupted, "cancelled");
+  failure.rethrow();
+  // Nothing decodable is a failed input, not an empty video (the file is removed by the caller).
+  if (result.frames == 0) throw Error(ErrorKind::Input, input + ": no video frame could be decoded");
+
+  result.damaged_frames = source.damaged_frames();
+  result.broken_packets += source.broken_packets();
+  result.infer_seconds = infer;
+  result.seconds = since(start);
+  if (first_pts != AV_NOPTS_VALUE) result.duration_s = (last_end - first_pts) * av_q2d(tb);
+  return result;
+}
+
+bool video_available() { return true; }
+
+std::string video_library_version() {
+  auto v = [](unsigned x) { return std::to_string(x >> 16) + "." + std::to_string((x >> 8) & 0xff) + "." + std::to_string(x & 0xff); };
+  return "libavformat " + v(avformat_version()) + ", libavcodec " + v(avcodec_version()) + ", libswscale " + v(swscale_version());
+}
+
+}  // namespace yamiro

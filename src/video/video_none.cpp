@@ -1,0 +1,14 @@
+// Built without FFmpeg: the video command reports that it is not available.
+#include "yamiro/error.hpp"
+#include "yamiro/video.hpp"
+
+namespace yamiro {
+
+VideoResult upscale_video(const std::string&, const std::string&, Engine&, const VideoOptions&, VideoProgress&) {
+  throw Error(ErrorKind::Usage, "video is not built in (yamiro was configured with YAMIRO_WITH_FFMPEG=OFF)");
+}
+
+bool video_available() { return false; }
+std::string video_library_version() { return ""; }
+
+}  // namespace yamiro
