@@ -2,6 +2,8 @@
 // writing into a channel slice, and that the engine takes the path in fp32 on the CPU.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "arch/winograd.hpp"
 #include "golden/fixtures.hpp"
 #include "yamiro/engine.hpp"
@@ -125,4 +127,22 @@ TEST(Winograd, EngineUsesItOnlyForFp32OnTheCpu) {
   EXPECT_EQ(arch::winograd_calls(), calls + 6);  // all six convs of the compact net
   const auto golden = test::read_f32(test::fixture("golden.compact-x4-nc4-nf16.rgb48x60.f32"));
   EXPECT_LE(test::max_abs_diff(out.data, golden), 1e-4);
+}
+
+TEST(Winograd, EveryGoldenFixtureStillMatchesInFp32) {
+  if (!arch::winograd_supported()) GTEST_SKIP() << "no AVX-512: the golden tests already cover the direct path";
+  for (const std::string name : {"rrdb-x4-nb2-nf16-gc8", "rrdb-x2-nb1-nf16-gc8", "compact-x4-nc4-nf16", "compact-x2-nc2-nf8"}) {
+    const Model m = load_model(test::fixture(name + ".pth"));
+    const auto golden = test::read_f32(test::fixture("golden." + name + ".rgb48x60.f32"));
+    EngineOptions o = test::exact_options();
+    const auto calls = arch::winograd_calls();
+    const double wino = test::max_abs_diff(Engine(m, o).upscale(test::golden_input()).data, golden);
+    EXPECT_GT(arch::winograd_calls(), calls) << name;
+    o.winograd = false;
+    const double direct = test::max_abs_diff(Engine(m, o).upscale(test::golden_input()).data, golden);
+    EXPECT_LE(wino, 1e-4) << name;
+    char text[64];
+    std::snprintf(text, sizeof text, "winograd %.3g, direct %.3g", wino, direct);
+    RecordProperty(name, text);  // max |diff| to the golden, in --gtest_output=xml
+  }
 }
