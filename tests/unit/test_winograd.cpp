@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 
 #include "arch/winograd.hpp"
 #include "golden/fixtures.hpp"
@@ -144,5 +146,27 @@ TEST(Winograd, EveryGoldenFixtureStillMatchesInFp32) {
     char text[64];
     std::snprintf(text, sizeof text, "winograd %.3g, direct %.3g", wino, direct);
     RecordProperty(name, text);  // max |diff| to the golden, in --gtest_output=xml
+  }
+}
+
+// The real networks (when fetched into the model cache): Winograd against the direct path
+// on the golden photo crop, in output units (1.0 = white).
+TEST(Winograd, RealNetworksStayCloseToDirect) {
+  if (!arch::winograd_supported()) GTEST_SKIP() << "no AVX-512";
+  const char* home = std::getenv("HOME");
+  for (const std::string name : {"realesrgan-x4fast", "realesrgan-x4plus"}) {
+    if (!home || !std::ifstream(std::string(home) + "/.cache/yamiro/models/" + name + ".param")) {
+      std::printf("skipping %s: not in ~/.cache/yamiro/models (scripts/fetch-models.sh)\n", name.c_str());
+      continue;
+    }
+    const Model m = load_model(name);
+    EngineOptions o = test::exact_options();
+    const auto wino = Engine(m, o).upscale(test::golden_input()).data;
+    o.winograd = false;
+    const double diff = test::max_abs_diff(wino, Engine(m, o).upscale(test::golden_input()).data);
+    EXPECT_LE(diff, 1e-4) << name;
+    char text[64];
+    std::snprintf(text, sizeof text, "max |winograd - direct| %.3g", diff);
+    RecordProperty(name, text);
   }
 }
