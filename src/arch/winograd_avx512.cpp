@@ -87,10 +87,9 @@ void input_transform(const Conv& c, std::int64_t t, int row, int block, float* v
     const __mmask16 m = lane_mask(c.cin - cb);
     V d[kPoints];
     for (int i = 0; i < kTileIn; ++i)
-      for (int j = 0; j < kTileIn; ++j) {
-        const float* src = base + (p.y - 1 + i) * c.in.sh + (p.x - 1 + j) * c.in.sw + cb;
-        d[i * kTileIn + j] = inside[i][j] ? _mm512_maskz_loadu_ps(m, src) : _mm512_setzero_ps();
-      }
+      for (int j = 0; j < kTileIn; ++j)
+        d[i * kTileIn + j] = inside[i][j] ? _mm512_maskz_loadu_ps(m, base + (p.y - 1 + i) * c.in.sh + (p.x - 1 + j) * c.in.sw + cb)
+                                          : _mm512_setzero_ps();
     for (int j = 0; j < kTileIn; ++j) bt6(d + j, kTileIn);  // columns: B^T d
     for (int i = 0; i < kTileIn; ++i) bt6(d + i * kTileIn, 1);  // rows: (B^T d) B
     for (int k = 0; k < kPoints; ++k) _mm512_store_ps(dst + k * point_stride + cb, d[k]);
