@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <memory>
+#include <vector>
 
 #include "arch/winograd_kernels.hpp"
 
@@ -110,6 +111,9 @@ void Conv3x3::winograd(const at::Tensor& x_any, const at::Tensor& out, const Epi
   TORCH_CHECK(x_any.dim() == 4 && x_any.size(1) == cin_ && x_any.scalar_type() == at::kFloat && x_any.device().is_cpu(),
               "winograd conv: expected a [N,", cin_, ",H,W] fp32 CPU input");
   const at::Tensor x = nhwc(x_any);
+  const std::vector<int64_t> shape = {x.size(0), cout_, x.size(2), x.size(3)};
+  TORCH_CHECK(out.sizes() == shape && out.scalar_type() == at::kFloat && out.stride(1) == 1, "winograd conv: bad output view");
+  TORCH_CHECK(!e.residual.defined() || e.residual.sizes() == shape, "winograd conv: residual shape differs from the output");
   at::Tensor prelu, residual;
   wino::Conv c;
   c.n = static_cast<int>(x.size(0));
