@@ -141,11 +141,15 @@ void Conv3x3::winograd(const at::Tensor& x_any, const at::Tensor& out, const Epi
   const int64_t tiles = wino::tiles_of(c);
   const int64_t blocks = (tiles + block - 1) / block;
   const std::size_t floats = wino::block_floats(c, block);
-  at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
+  // Threads take blocks from a shared counter rather than fixed halves: on a shared
+  // machine one thread is often descheduled, and the other would otherwise spin idle.
+  std::atomic<int64_t> next{0};
+  const int64_t workers = std::min<int64_t>(at::get_num_threads(), blocks);
+  at::parallel_for(0, workers, 1, [&](int64_t, int64_t) {
     std::unique_ptr<float, decltype(&std::free)> scratch(
         static_cast<float*>(std::aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64)), &std::free);
     TORCH_CHECK(scratch, "winograd conv: out of memory for the scratch buffer");
-    for (int64_t bl = begin; bl < end; ++bl) {
+    for (int64_t bl = next++; bl < blocks; bl = next++) {
       const int64_t first = bl * block;
       wino::run_block(c, first, static_cast<int>(std::min<int64_t>(block, tiles - first)), block, scratch.get());
     }
