@@ -4,6 +4,7 @@
 
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <vector>
@@ -63,6 +64,23 @@ at::Tensor nhwc(const at::Tensor& t) {
 }
 
 }  // namespace
+
+namespace wino {
+
+std::int64_t tiles_of(const Conv& c) {
+  return static_cast<std::int64_t>(c.n) * ((c.h + kTileOut - 1) / kTileOut) * ((c.w + kTileOut - 1) / kTileOut);
+}
+
+std::size_t block_floats(const Conv& c, int block) {
+  return static_cast<std::size_t>(kPoints) * block * (c.cin_pad + c.cout_pad);
+}
+
+int block_tiles(const Conv& c) {
+  const std::size_t per24 = block_floats(c, 24) * sizeof(float);
+  return 24 * static_cast<int>(std::clamp<std::size_t>((std::size_t{1} << 20) / per24, 1, 4));
+}
+
+}  // namespace wino
 
 bool winograd_supported() {
   static const bool ok = wino::kernels_available();

@@ -3,19 +3,13 @@
 // -mavx512f on x86-64 only; elsewhere kernels_available() is false and nothing runs.
 #include "arch/winograd_kernels.hpp"
 
-#include <algorithm>
-
+// No standard-library templates here (see winograd_kernels.hpp): their instantiations
+// would be built for AVX-512 and might be shared with other files.
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
 
 namespace yamiro::arch::wino {
-
-int block_tiles(const Conv& c) {
-  const std::size_t per24 = block_floats(c, 24) * sizeof(float);
-  const int k = static_cast<int>(std::clamp<std::size_t>((std::size_t{1} << 20) / per24, 1, 4));
-  return 24 * k;
-}
 
 #if !defined(__AVX512F__)
 
@@ -145,7 +139,7 @@ void output_transform(const Conv& c, std::int64_t t, int row, int block, const f
   const TilePos p = tile_pos(c, t);
   const std::int64_t point_stride = static_cast<std::int64_t>(block) * c.cout_pad;
   const float* src = m + static_cast<std::int64_t>(row) * c.cout_pad;
-  const int ny = std::min(kTileOut, c.h - p.y), nx = std::min(kTileOut, c.w - p.x);
+  const int ny = c.h - p.y < kTileOut ? c.h - p.y : kTileOut, nx = c.w - p.x < kTileOut ? c.w - p.x : kTileOut;
   const V res_scale = _mm512_set1_ps(c.res_scale);
   for (int cb = 0; cb < c.cout_pad; cb += kLanes) {
     const __mmask16 mask = lane_mask(c.cout - cb);
@@ -186,7 +180,8 @@ void run_block(const Conv& c, std::int64_t first, int count, int block, float* s
     // Unused rows of the last block: zeros, so no stale values (or denormals) are multiplied.
     const std::int64_t ps = static_cast<std::int64_t>(block) * c.cin_pad;
     for (int p = 0; p < kPoints; ++p)
-      std::fill(v + p * ps + static_cast<std::int64_t>(count) * c.cin_pad, v + p * ps + static_cast<std::int64_t>(rows) * c.cin_pad, 0.0f);
+      for (std::int64_t i = static_cast<std::int64_t>(count) * c.cin_pad; i < static_cast<std::int64_t>(rows) * c.cin_pad; i += kLanes)
+        _mm512_store_ps(v + p * ps + i, _mm512_setzero_ps());
   }
   products(c, v, m, rows, block);
   for (int r = 0; r < count; ++r) output_transform(c, first + r, r, block, m);

@@ -32,16 +32,14 @@ struct Conv {
   float res_scale = 1.0f;        // out = act(conv + bias) * res_scale + residual, with a residual
 };
 
-inline std::int64_t tiles_of(const Conv& c) {
-  return static_cast<std::int64_t>(c.n) * ((c.h + kTileOut - 1) / kTileOut) * ((c.w + kTileOut - 1) / kTileOut);
-}
-
+// These three are defined in winograd.cpp, not in the AVX-512 file: nothing shared
+// (inline or template) may be compiled with AVX-512 flags, or the linker could pick that
+// copy for callers on any CPU.
+std::int64_t tiles_of(const Conv& c);
 // Tiles per block: a multiple of 24 (every micro-kernel height divides it) sized so the
 // block's transformed input and products stay in about 1 MiB of L2.
 int block_tiles(const Conv& c);
-inline std::size_t block_floats(const Conv& c, int block) {
-  return static_cast<std::size_t>(kPoints) * block * (c.cin_pad + c.cout_pad);
-}
+std::size_t block_floats(const Conv& c, int block);
 
 // True when this build has the AVX-512 kernels and the CPU runs them.
 bool kernels_available();
