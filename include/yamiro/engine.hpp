@@ -28,6 +28,9 @@ struct EngineOptions {
   // Run the network the plain way (NCHW fp32, out-of-place ops), as the Python
   // Real-ESRGAN does. Used by `bench --baseline` as the reference for speed-ups.
   bool baseline = false;
+  // fp32 on the CPU: 3x3 convolutions as Winograd F(4x4,3x3) when the CPU has AVX-512.
+  // The environment variable YAMIRO_WINOGRAD=0 also turns it off.
+  bool winograd = true;
   // Tests only: behave as if the device ran out of memory for tiles whose padded side
   // exceeds this many pixels (0 = off). Exercises the halve-and-redo path on any machine.
   int test_oom_above = 0;
@@ -52,6 +55,7 @@ struct EngineSetup {
   Precision precision;     // never Auto
   int threads = 0;
   bool channels_last = false;
+  bool winograd = false;   // Winograd 3x3 convolutions in use
 };
 
 class Engine {

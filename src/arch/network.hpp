@@ -15,6 +15,9 @@ struct NetOptions {
   // Plain mode: textbook forward (out-of-place ops, concatenations), as the Python
   // reference runs it. Used as the speed baseline; numerically the same network.
   bool plain = false;
+  // fp32 on the CPU: 3x3 convolutions as Winograd F(4x4,3x3) where the CPU has AVX-512
+  // (arch/winograd.hpp). Never with `plain`.
+  bool winograd = false;
 };
 
 // A network ready to run: weights already on the device, in the chosen dtype and layout.

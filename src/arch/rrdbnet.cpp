@@ -5,20 +5,21 @@
 #include <vector>
 
 #include "arch/network.hpp"
+#include "arch/winograd.hpp"
 
 namespace yamiro::arch {
 namespace {
 
-struct Conv {
-  at::Tensor w, b;
-  at::Tensor operator()(const at::Tensor& x) const { return at::conv2d(x, w, b, 1, 1); }
-};
+using Conv = Conv3x3;
 
 Conv load_conv(const StateDict& sd, const std::string& key, const NetOptions& opt) {
-  return Conv{to_device(sd.at(key + ".weight"), opt), to_device(sd.at(key + ".bias"), opt)};
+  return Conv(to_device(sd.at(key + ".weight"), opt), to_device(sd.at(key + ".bias"), opt), opt.winograd && !opt.plain);
 }
 
-at::Tensor lrelu(at::Tensor x, bool plain) { return plain ? at::leaky_relu(x, 0.2) : at::leaky_relu_(x, 0.2); }
+// LeakyReLU(0.2) as a fused conv epilogue.
+const Epilogue kLrelu{0.2f, {}, {}, 1.0f};
+
+at::Tensor lrelu(const at::Tensor& x) { return at::leaky_relu(x, 0.2); }
 
 class RrdbNet final : public Network {
  public:
@@ -47,11 +48,16 @@ class RrdbNet final : public Network {
     at::Tensor feat = first_(x);
     at::Tensor body = feat;
     for (const auto& block : body_) body = rrdb(block, body);
-    body = conv_body_(body);
-    feat = opt_.plain ? feat + body : body.add_(feat);
-    feat = lrelu(up1_(upsample2(feat)), opt_.plain);
-    feat = lrelu(up2_(upsample2(feat)), opt_.plain);
-    return last_(lrelu(hr_(feat), opt_.plain));
+    if (opt_.plain) {
+      feat = feat + conv_body_(body);
+      feat = lrelu(up1_(upsample2(feat)));
+      feat = lrelu(up2_(upsample2(feat)));
+      return last_(lrelu(hr_(feat)));
+    }
+    feat = conv_body_(body, Epilogue{1.0f, {}, feat, 1.0f});
+    feat = up1_(upsample2(feat), kLrelu);
+    feat = up2_(upsample2(feat), kLrelu);
+    return last_(hr_(feat, kLrelu));
   }
 
  private:
@@ -79,11 +85,8 @@ class RrdbNet final : public Network {
     const auto fmt = x.suggest_memory_format();
     at::Tensor buf = at::empty({x.size(0), nf_ + 4 * gc_, x.size(2), x.size(3)}, x.options().memory_format(fmt));
     buf.narrow(1, 0, nf_).copy_(x);
-    for (int k = 0; k < 4; ++k) {
-      at::Tensor y = c[k](buf.narrow(1, 0, nf_ + k * gc_));
-      buf.narrow(1, nf_ + k * gc_, gc_).copy_(at::leaky_relu_(y, 0.2));
-    }
-    return c[4](buf).mul_(0.2).add_(x);
+    for (int k = 0; k < 4; ++k) c[k].into(buf.narrow(1, 0, nf_ + k * gc_), buf.narrow(1, nf_ + k * gc_, gc_), kLrelu);
+    return c[4](buf, Epilogue{1.0f, {}, x, 0.2f});
   }
 
   int scale_;

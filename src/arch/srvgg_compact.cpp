@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "arch/network.hpp"
+#include "arch/winograd.hpp"
 
 namespace yamiro::arch {
 namespace {
@@ -15,8 +16,8 @@ class SrvggCompact final : public Network {
     for (int i = 0; i < layers; ++i) {
       const std::string key = "body." + std::to_string(i);
       if (i % 2 == 0) {
-        conv_w_.push_back(to_device(sd.at(key + ".weight"), opt));
-        conv_b_.push_back(to_device(sd.at(key + ".bias"), opt));
+        conv_.emplace_back(to_device(sd.at(key + ".weight"), opt), to_device(sd.at(key + ".bias"), opt),
+                           opt.winograd && !opt.plain);
       } else {
         prelu_.push_back(to_device(sd.at(key + ".weight"), opt));
       }
@@ -25,9 +26,10 @@ class SrvggCompact final : public Network {
 
   at::Tensor forward(const at::Tensor& x) override {
     at::Tensor out = x;
-    for (std::size_t i = 0; i < conv_w_.size(); ++i) {
-      out = at::conv2d(out, conv_w_[i], conv_b_[i], 1, 1);
-      if (i < prelu_.size()) out = at::prelu(out, prelu_[i]);
+    for (std::size_t i = 0; i < conv_.size(); ++i) {
+      Epilogue e;  // conv then PReLU, fused on the Winograd path
+      if (i < prelu_.size()) e.prelu = prelu_[i];
+      out = conv_[i](out, e);
     }
     const std::vector<int64_t> size = {x.size(2) * scale_, x.size(3) * scale_};
     at::Tensor base = at::upsample_nearest2d(x, size);
@@ -39,7 +41,8 @@ class SrvggCompact final : public Network {
  private:
   int scale_;
   bool plain_;
-  std::vector<at::Tensor> conv_w_, conv_b_, prelu_;
+  std::vector<Conv3x3> conv_;
+  std::vector<at::Tensor> prelu_;
 };
 
 }  // namespace

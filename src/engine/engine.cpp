@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <numeric>
@@ -13,6 +14,7 @@
 #include <ATen/Parallel.h>
 
 #include "arch/network.hpp"
+#include "arch/winograd.hpp"
 #include "engine/device.hpp"
 #include "yamiro/error.hpp"
 #include "yamiro/system.hpp"
@@ -32,6 +34,11 @@ at::ScalarType dtype_of(Precision p) {
     case Precision::FP16: return at::kHalf;
     default: return at::kFloat;
   }
+}
+
+bool winograd_wanted(const EngineOptions& o) {
+  const char* env = std::getenv("YAMIRO_WINOGRAD");
+  return o.winograd && !(env && std::string(env) == "0");
 }
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
@@ -85,6 +92,9 @@ struct Engine::Impl {
     n.dtype = dtype_of(setup.precision);
     n.channels_last = setup.channels_last;
     n.plain = opt.baseline;
+    setup.winograd = winograd_wanted(opt) && !opt.baseline && dev.kind == DeviceKind::CPU &&
+                     setup.precision == Precision::FP32 && arch::winograd_supported();
+    n.winograd = setup.winograd;
     try {
       net = arch::make_network(info, weights, n);
     } catch (const c10::Error& e) {
@@ -219,8 +229,8 @@ Engine::Engine(const Model& model, const EngineOptions& options) : impl_(std::ma
   m.budget = m.dev.kind == DeviceKind::CPU ? std::min<std::uint64_t>(mem ? mem / 4 : (1ull << 30), 4ull << 30) : (4ull << 30);
   if (options.device == "auto" && m.dev.kind != DeviceKind::CPU) m.fallback_weights = model.weights;
   m.build(model.weights);
-  spdlog::debug("engine: {} on {} ({}), {}, {} threads, channels-last {}", model.info.summary(), m.dev.name, m.dev.reason,
-                to_string(m.setup.precision), m.setup.threads, m.setup.channels_last);
+  spdlog::debug("engine: {} on {} ({}), {}, {} threads, channels-last {}, winograd {}", model.info.summary(), m.dev.name,
+                m.dev.reason, to_string(m.setup.precision), m.setup.threads, m.setup.channels_last, m.setup.winograd);
 }
 
 Engine::~Engine() = default;
