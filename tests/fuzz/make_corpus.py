@@ -108,5 +108,10 @@ put("image_header", "vp8x.webp", webp(b"VP8X", b"\x10\0\0\0\x0f\0\0\x07\0\0" + b
 with open(os.path.join(DOC, "templ.png"), "rb") as f:
     put("image_header", "templ.png", f.read())
 
+# video: the first 48 KiB of the opencv-doc AVI clips (headers, index, first frames).
+for name in ("tree.avi", "Megamind.avi", "Megamind_bugy.avi", "vtest.avi"):
+    with open(os.path.join(DOC, name), "rb") as f:
+        put("video", name + ".head", f.read(48 << 10))
+
 total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(OUT) for f in fs)
 print(f"corpus: {sum(len(fs) for _, _, fs in os.walk(OUT))} files, {total} bytes in {OUT}")
