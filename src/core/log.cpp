@@ -56,34 +56,33 @@ class ForwardBuf : public std::streambuf {
   LineForwarder& to_;
 };
 
-// Never destroyed: libraries may print during exit; the originals come back at exit.
+// Never destroyed: libraries may print during exit; std::cerr gets its own back at exit.
 LineForwarder* g_forwarder = nullptr;
-FILE* g_stderr = nullptr;
+FILE* g_cookie = nullptr;
 std::streambuf* g_cerr = nullptr;
+std::mutex g_scope_mutex;
+int g_scopes = 0;
+FILE* g_stderr = nullptr;
 
 ssize_t cookie_write(void*, const char* data, std::size_t size) {
   g_forwarder->write(data, size);
   return static_cast<ssize_t>(size);
 }
 
-void restore_stderr() {
-  std::cerr.rdbuf(g_cerr);
-  stderr = g_stderr;  // glibc: stderr is an assignable variable
-}
+void restore_cerr() { std::cerr.rdbuf(g_cerr); }
 
-// After the logger holds the real stderr: C stdio `stderr` and std::cerr go through the
-// forwarder. Sanitizer and crash reports write to fd 2 directly and are not affected.
+// After the logger holds the real stderr. std::cerr (which yamiro's own code does not
+// use) is forwarded for good; C stdio's `stderr` only inside LibraryOutputToLog scopes,
+// because yamiro's progress line and bench tables are written there. Sanitizer and
+// crash reports write to fd 2 directly and are never affected.
 void capture_library_output() {
   g_forwarder = new LineForwarder;
   cookie_io_functions_t io{};
   io.write = cookie_write;
-  FILE* f = fopencookie(nullptr, "w", io);
-  if (!f) return;
-  setvbuf(f, nullptr, _IONBF, 0);
-  g_stderr = stderr;
+  g_cookie = fopencookie(nullptr, "w", io);
+  if (g_cookie) setvbuf(g_cookie, nullptr, _IONBF, 0);
   g_cerr = std::cerr.rdbuf(new ForwardBuf(*g_forwarder));
-  stderr = f;
-  std::atexit(restore_stderr);
+  std::atexit(restore_cerr);
 }
 
 }  // namespace
@@ -94,6 +93,19 @@ void init_logging(int verbosity) {
   logger->set_level(verbosity < 0 ? spdlog::level::err : verbosity == 0 ? spdlog::level::info : spdlog::level::debug);
   spdlog::set_default_logger(logger);
   capture_library_output();
+}
+
+LibraryOutputToLog::LibraryOutputToLog() {
+  const std::lock_guard<std::mutex> lock(g_scope_mutex);
+  if (!g_cookie || g_scopes++ > 0) return;
+  g_stderr = stderr;
+  stderr = g_cookie;  // glibc: stderr is an assignable variable
+}
+
+LibraryOutputToLog::~LibraryOutputToLog() {
+  const std::lock_guard<std::mutex> lock(g_scope_mutex);
+  if (!g_cookie || --g_scopes > 0) return;
+  stderr = g_stderr;
 }
 
 }  // namespace yamiro

@@ -13,6 +13,7 @@
 #include "yamiro/error.hpp"
 #include "yamiro/image_header.hpp"
 #include "yamiro/io.hpp"
+#include "yamiro/log.hpp"
 #include "yamiro/naming.hpp"
 
 namespace yamiro {
@@ -82,6 +83,7 @@ Image read_image(const std::string& path, const ReadLimits& limits) {
   }
   cv::Mat m;
   try {
+    const LibraryOutputToLog quiet;  // libpng/libjpeg/libtiff complain on stderr
     m = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
   } catch (const cv::Exception& e) {
     throw Error(ErrorKind::Input, path + ": cannot decode: " + e.err);
@@ -139,6 +141,7 @@ void write_image(Image image, const std::string& path, int quality, bool overwri
     std::vector<unsigned char> encoded;
     bool ok = false;
     try {
+      const LibraryOutputToLog quiet;
       ok = cv::imencode(ext, bgr, encoded, params);
     } catch (const cv::Exception& e) {
       throw Error(ErrorKind::Io, path + ": encoding failed: " + e.err);
@@ -155,6 +158,7 @@ void write_image(Image image, const std::string& path, int quality, bool overwri
         bool ok = false;
         errno = 0;
         try {
+          const LibraryOutputToLog quiet;
           ok = cv::imwrite(tmp, bgr, params);
         } catch (const cv::Exception& e) {
           throw Error(ErrorKind::Io, path + ": encoding failed: " + e.err);

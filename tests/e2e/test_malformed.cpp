@@ -212,3 +212,23 @@ TEST_F(Malformed, DamagedModelsFailCleanly) {
   std::printf("[ malformed ] %zu damaged model files tried: %d loaded anyway, %d refused cleanly\n", jobs.size(), loaded,
               refused);
 }
+
+// Decoder chatter (libpng) is a debug line, shown with -v only; yamiro's own direct
+// stderr output (bench's table) is not swallowed with it.
+TEST_F(Malformed, LibraryChatterOnlyWithVerbose) {
+  const Bytes png = slurp(kFixtures + "/rgb48x60.png");
+  spit(dir_ / "cut.png", Bytes(png.begin(), png.begin() + 3000));
+  const std::vector<std::string> base = {kBin, "upscale", path("cut.png"), "-o", path("o.png"), "-m",
+                                         kFixtures + "/compact-x4-nc4-nf16.param"};
+  const Spawned quiet = run_one({base, path("stdout.txt"), path("stderr.txt")});
+  EXPECT_EQ(quiet.code(), 1);
+  EXPECT_EQ(quiet.err().find("libpng"), std::string::npos) << quiet.err();
+  std::vector<std::string> verbose = base;
+  verbose.insert(verbose.begin() + 1, "-v");
+  const Spawned loud = run_one({verbose, path("stdout.txt"), path("stderr.txt")});
+  EXPECT_NE(loud.err().find("debug: libpng error"), std::string::npos) << loud.err();
+  const Spawned bench = run_one({{kBin, "bench", "--latency", "--sizes", "16", "--repeats", "1", "-m",
+                                  kFixtures + "/compact-x4-nc4-nf16.param"},
+                                 path("stdout.txt"), path("stderr.txt")});
+  EXPECT_NE(bench.err().find("median s"), std::string::npos) << bench.err();
+}
