@@ -11,6 +11,7 @@ PACKAGES=(
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libgtest-dev
   opencv-doc
   libcpp-httplib-dev chromium
+  clang libclang-rt-14-dev
 )
 
 missing=()

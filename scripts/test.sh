@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds, fetches the models, runs CTest,
 # then the unit and golden tests again under AddressSanitizer + UndefinedBehaviorSanitizer
-# (set YAMIRO_SKIP_SANITIZE=1 to skip that stage locally).
+# (set YAMIRO_SKIP_SANITIZE=1 to skip that stage locally), then replays the fuzz corpus
+# through the libFuzzer targets under ASan+UBSan (YAMIRO_SKIP_FUZZ=1 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -20,4 +21,9 @@ if [ "${YAMIRO_SKIP_SANITIZE:-0}" != 1 ]; then
   cmake --build build-asan -j "$(nproc)" --target yamiro_unit_tests
   ASAN_OPTIONS=halt_on_error=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     ./build-asan/tests/yamiro_unit_tests --gtest_brief=1
+fi
+
+if [ "${YAMIRO_SKIP_FUZZ:-0}" != 1 ]; then
+  echo "== fuzz corpus replay (libFuzzer, address;undefined)"
+  bash scripts/fuzz.sh replay
 fi

@@ -15,9 +15,14 @@ enum class ErrorKind {
   Interrupted,  // cancelled by the user                        -> exit 130
 };
 
+// `text` as one line of at most 2000 bytes: line breaks and other control characters
+// become \n, \r, \xHH escapes, and a longer text is cut with "...". Thread-safe.
+std::string one_line(const std::string& text);
+
 class Error : public std::runtime_error {
  public:
-  Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  // The message is made one printable line (see one_line): it may quote file contents.
+  Error(ErrorKind kind, const std::string& message) : std::runtime_error(one_line(message)), kind_(kind) {}
   ErrorKind kind() const noexcept { return kind_; }
 
  private:

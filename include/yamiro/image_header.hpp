@@ -17,6 +17,10 @@ struct ImageHeader {
 // format is not recognised or the header is cut short. Never reads out of bounds.
 std::optional<ImageHeader> probe_image_header(const std::vector<unsigned char>& bytes);
 
+// True when the header's width x height is over `max_pixels` (or either side is not
+// positive), computed without overflow: PNG and TIFF sides go up to 2^32 - 1.
+bool exceeds_pixels(const ImageHeader& header, std::int64_t max_pixels);
+
 // EXIF orientation (1-8) of JPEG bytes (APP1 "Exif"); 1 when absent or unreadable.
 int exif_orientation(const std::vector<unsigned char>& bytes);
 

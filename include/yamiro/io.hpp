@@ -55,9 +55,13 @@ void check_output_format(const std::string& path);
 
 // Writes an image atomically (see write_file_atomic), encoded for the extension of
 // `path`; `quality` is used by JPEG and WebP. Takes the image by value: its pixels are
-// reordered in place (RGB -> BGR for OpenCV) and encoded straight to the file, so a large
-// output is never held twice; move it in when it is not needed afterwards.
-// Throws Error(Usage) for an unknown extension, Error(Io) when writing fails.
+// reordered in place (RGB -> BGR for OpenCV); outputs up to 64 MiB of pixels are encoded
+// in memory and then written (every write checked, the reason named), larger ones are
+// encoded straight to the file so a large output is never held twice; move it in when
+// it is not needed afterwards.
+// Throws Error(Usage) for an unknown extension, Error(Io) naming the path and the reason
+// (e.g. "No space left on device") when encoding or writing fails; nothing is left
+// under `path` or as a temporary file then.
 void write_image(Image image, const std::string& path, int quality, bool overwrite);
 
 // Encodes an image in memory for the extension `ext` (".png", ".jpg", ...), with the

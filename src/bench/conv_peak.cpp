@@ -9,6 +9,7 @@
 namespace yamiro {
 
 double measure_conv_peak_gflops(const std::string& device, Precision precision, bool channels_last, int threads) {
+  limit_kernel_caches();
   const DeviceChoice dev = select_device(device);
   if (threads > 0) at::set_num_threads(threads);
   const Precision p = choose_precision(precision, dev.kind, cpu_features());

@@ -226,7 +226,8 @@ class Upscaler {
         spdlog::error("{}", job.error);
         break;
     }
-    if (f_.json) std::cout << j.dump() << std::endl;
+    // File names need not be UTF-8: replace what JSON cannot hold rather than throw here.
+    if (f_.json) std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
     line_.files(static_cast<int>(done_ + skipped_ + failed_));
   }
 

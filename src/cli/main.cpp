@@ -45,6 +45,9 @@ EngineOptions to_engine_options(const EngineFlags& f) {
 
 int main(int argc, char** argv) {
   using namespace yamiro;
+  // Past a file size limit (ulimit -f) a write fails with EFBIG and is reported like a
+  // full disk, instead of SIGXFSZ killing the process with its temporary file left behind.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"yamiro: AI upscaling of images and videos (Real-ESRGAN models, LibTorch)", "yamiro"};
   app.set_version_flag("--version", std::string("yamiro ") + YAMIRO_VERSION);
   app.require_subcommand(1);
@@ -71,7 +74,7 @@ int main(int argc, char** argv) {
     spdlog::error("{}", e.what());
     return exit_code(e.kind());
   } catch (const std::exception& e) {
-    spdlog::error("internal error: {}", e.what());
+    spdlog::error("internal error: {}", one_line(e.what()));
     return kExitFailed;
   }
   return kExitUsage;

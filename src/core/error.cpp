@@ -1,6 +1,34 @@
 #include "yamiro/error.hpp"
 
+#include <algorithm>
+
 namespace yamiro {
+
+std::string one_line(const std::string& text) {
+  constexpr std::size_t kMax = 2000;
+  std::string out;
+  out.reserve(std::min(text.size(), kMax + 8));
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (out.size() >= kMax) {
+      out += "...";
+      break;
+    }
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+      static const char hex[] = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
 
 int exit_code(ErrorKind kind) noexcept {
   switch (kind) {

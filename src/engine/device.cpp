@@ -5,6 +5,8 @@
 
 #include <torch/version.h>
 
+#include <cstdlib>
+
 #ifdef YAMIRO_HAVE_CUDART
 #include <cuda_runtime_api.h>
 #endif
@@ -12,6 +14,12 @@
 #include "yamiro/error.hpp"
 
 namespace yamiro {
+
+void limit_kernel_caches() {
+  ::setenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "128", 0);
+  ::setenv("LRU_CACHE_CAPACITY", "128", 0);
+}
+
 namespace {
 
 int cuda_count() { return at::hasCUDA() ? at::detail::getCUDAHooks().getNumGPUs() : 0; }

@@ -213,6 +213,7 @@ Engine::Engine(const Model& model, const EngineOptions& options) : impl_(std::ma
   m.pad = options.tile_pad >= 0 ? options.tile_pad : kDefaultTilePad;
   m.setup.threads = options.threads > 0 ? options.threads : available_cpus();
   at::set_num_threads(m.setup.threads);
+  limit_kernel_caches();
   m.dev = select_device(options.device);
   m.setup.device = m.dev.name;
   const CpuFeatures cpu = cpu_features();

@@ -92,6 +92,11 @@ std::optional<ImageHeader> probe_image_header(const Bytes& b) {
   return std::nullopt;
 }
 
+bool exceeds_pixels(const ImageHeader& h, std::int64_t max_pixels) {
+  if (h.width <= 0 || h.height <= 0) return true;
+  return h.width > max_pixels / h.height;  // width * height > max_pixels, no overflow
+}
+
 int exif_orientation(const Bytes& b) {
   if (!starts(b, "\xFF\xD8", 2)) return 1;
   std::size_t i = 2;

@@ -4,6 +4,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -12,10 +13,13 @@
 #include "yamiro/error.hpp"
 #include "yamiro/image_header.hpp"
 #include "yamiro/io.hpp"
+#include "yamiro/log.hpp"
 #include "yamiro/naming.hpp"
 
 namespace yamiro {
 namespace {
+
+constexpr std::size_t kEncodeInMemoryBytes = 64u << 20;
 
 template <typename T>
 void swap_red_blue(T* px, const Image& image) {
@@ -77,13 +81,14 @@ Image decode_image(const std::vector<unsigned char>& bytes, const std::string& p
   if (const auto h = probe_image_header(bytes)) {
     if (h->width <= 0 || h->height <= 0)
       throw Error(ErrorKind::Input, path + ": header claims an empty image");
-    if (h->width * h->height > limits.max_pixels)
+    if (exceeds_pixels(*h, limits.max_pixels))
       throw Error(ErrorKind::Input, path + ": " + std::to_string(h->width) + "x" + std::to_string(h->height) +
                                         " exceeds the limit of " + std::to_string(limits.max_pixels) +
                                         " pixels (--max-pixels); not decoded");
   }
   cv::Mat m;
   try {
+    const LibraryOutputToLog quiet;  // libpng/libjpeg/libtiff complain on stderr
     m = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
   } catch (const cv::Exception& e) {
     throw Error(ErrorKind::Input, path + ": cannot decode: " + e.err);
@@ -145,6 +150,7 @@ std::vector<unsigned char> encode_image(Image image, const std::string& ext_in, 
   std::vector<unsigned char> bytes;
   bool ok = false;
   try {
+    const LibraryOutputToLog quiet;
     ok = cv::imencode(ext, bgr, bytes, params);
   } catch (const cv::Exception& e) {
     throw Error(ErrorKind::Io, "encoding " + ext + " failed: " + e.err);
@@ -156,18 +162,46 @@ std::vector<unsigned char> encode_image(Image image, const std::string& ext_in, 
 void write_image(Image image, const std::string& path, int quality, bool overwrite) {
   single_threaded_opencv();
   check_output_format(path);
+  const std::string ext = lower_extension(path);
   std::vector<int> params;
-  const cv::Mat bgr = to_encoder_input(image, lower_extension(path), quality, params);
+  cv::Mat bgr = to_encoder_input(image, ext, quality, params);
+  // OpenCV's file encoders lose why a write failed (WebP's even reports success on a full
+  // disk, leaving a truncated file) and libpng/libtiff print to stderr. Outputs up to
+  // kEncodeInMemoryBytes are encoded in memory and written by write_file_atomic, which
+  // checks every write and names the reason. Larger ones go straight to the file so a big
+  // output is not held twice: PNG, JPEG and TIFF still report a failed write there, and
+  // WebP (at most 16383 pixels a side) is encoded in memory by OpenCV anyway.
+  if (ext == ".webp" || image.data.size() <= kEncodeInMemoryBytes) {
+    std::vector<unsigned char> encoded;
+    bool ok = false;
+    try {
+      const LibraryOutputToLog quiet;
+      ok = cv::imencode(ext, bgr, encoded, params);
+    } catch (const cv::Exception& e) {
+      throw Error(ErrorKind::Io, path + ": encoding failed: " + e.err);
+    }
+    if (!ok) throw Error(ErrorKind::Io, path + ": encoding failed");
+    bgr.release();
+    std::vector<std::uint8_t>().swap(image.data);  // the pixels are not needed any more
+    write_file_atomic(path, encoded, overwrite);
+    return;
+  }
   write_file_atomic(
       path,
       [&](const std::string& tmp) {
         bool ok = false;
+        errno = 0;
         try {
+          const LibraryOutputToLog quiet;
           ok = cv::imwrite(tmp, bgr, params);
         } catch (const cv::Exception& e) {
           throw Error(ErrorKind::Io, path + ": encoding failed: " + e.err);
         }
-        if (!ok) throw Error(ErrorKind::Io, path + ": encoding or writing failed");
+        if (!ok) {
+          const int err = errno;
+          const bool known = err == ENOSPC || err == EFBIG || err == EDQUOT || err == EIO || err == EROFS;
+          throw Error(ErrorKind::Io, path + ": encoding or writing failed" + (known ? std::string(": ") + std::strerror(err) : ""));
+        }
       },
       overwrite);
 }

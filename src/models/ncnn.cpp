@@ -15,6 +15,7 @@ namespace {
 
 constexpr int kMagic = 7767517;
 constexpr int kMaxLayers = 100000;
+constexpr int kMaxParamId = 32;  // ncnn's NCNN_MAX_PARAM_COUNT
 constexpr std::uint32_t kTagFp16 = 0x01306B47;
 constexpr std::uint32_t kTagFp32 = 0x00000000;
 const std::set<std::string> kKnownLayers = {"Input",   "Split",  "Convolution", "PReLU",
@@ -47,7 +48,12 @@ int parse_count(const std::string& s, const std::string& origin, int line, int m
 void parse_param_token(const std::string& tok, Layer& layer, const std::string& origin, int line) {
   const auto eq = tok.find('=');
   if (eq == std::string::npos || eq == 0) fail(origin, "line " + std::to_string(line) + ": bad parameter '" + tok + "'");
-  const int key = static_cast<int>(parse_number(tok.substr(0, eq), origin, line));
+  // ncnn knows ids 0..31, arrays as -23300 - id: anything else is not a parameter (and
+  // a huge number must not reach the int conversion).
+  const double id = parse_number(tok.substr(0, eq), origin, line);
+  if (id != std::floor(id) || !((id >= 0 && id < kMaxParamId) || (id <= -23300 && id > -23300 - kMaxParamId)))
+    fail(origin, "line " + std::to_string(line) + ": bad parameter id in '" + tok.substr(0, 64) + "'");
+  const int key = static_cast<int>(id);
   const std::string value = tok.substr(eq + 1);
   if (key <= -23300) {
     std::vector<double> items;
@@ -215,10 +221,13 @@ void read_weights(Graph& graph, const std::vector<unsigned char>& bin, const std
   BinReader r(bin, origin);
   for (auto& layer : graph.layers) {
     if (layer.type == "Convolution") {
-      const int out = static_cast<int>(layer.param(0, 0));
-      const int kw = static_cast<int>(layer.param(1, 0));
-      const int kh = static_cast<int>(layer.param(11, kw));
+      // Checked as doubles first: a value out of int's range must not be converted.
+      const double outf = layer.param(0, 0), kwf = layer.param(1, 0), khf = layer.param(11, kwf);
       const double size = layer.param(6, 0);
+      const auto bad = [](double v) { return !(v >= 1 && v <= 1e6) || v != std::floor(v); };
+      const int out = bad(outf) ? 0 : static_cast<int>(outf);
+      const int kw = bad(kwf) ? 0 : static_cast<int>(kwf);
+      const int kh = bad(khf) ? 0 : static_cast<int>(khf);
       if (out <= 0 || kw <= 0 || kh <= 0 || size <= 0 || size > 1e9 ||
           std::fmod(size, static_cast<double>(out) * kw * kh) != 0)
         fail(origin, "convolution '" + layer.name + "': weight size " + std::to_string(static_cast<long long>(size)) +

@@ -3,14 +3,17 @@
 // residual coefficients and resampling factors, so a graph that merely has the right
 // number of convolutions is not mistaken for one.
 #include <cmath>
-#include <fstream>
-#include <iterator>
 
 #include "models/ncnn.hpp"
+#include "models/readers.hpp"
+#include "models/tensor_data.hpp"
 #include "yamiro/error.hpp"
 
 namespace yamiro::ncnn {
 namespace {
+
+constexpr std::uint64_t kMaxParamBytes = 64ull << 20;
+constexpr std::uint64_t kMaxBinBytes = 4ull << 30;  // like .pth and .safetensors files
 
 [[noreturn]] void fail(const std::string& origin, const std::string& why) {
   throw Error(ErrorKind::Model, origin + ": " + why);
@@ -53,7 +56,10 @@ StateDict compact(const Graph& g, const std::string& origin) {
       of_type(g, "BinaryOp").size() != 1 || !of_type(g, "Concat").empty() || !of_type(g, "Eltwise").empty())
     fail(origin, "graph has PReLU and PixelShuffle but not the SRVGGNetCompact layout (conv, PReLU pairs, one "
                  "PixelShuffle, one Interp, one add)");
-  const int scale = static_cast<int>(shuffles[0]->param(0, 0));
+  const double factor = shuffles[0]->param(0, 0);
+  if (!(factor >= 1 && factor <= 16) || factor != std::floor(factor))
+    fail(origin, "PixelShuffle '" + shuffles[0]->name + "' has an unsupported factor");
+  const int scale = static_cast<int>(factor);
   const Layer& up = *interps[0];
   if (up.param(0, 0) != 1 || up.param(1, 0) != scale || up.param(2, 0) != scale)
     fail(origin, "the base upsampling of '" + up.name + "' is not nearest x" + std::to_string(scale));
@@ -115,12 +121,6 @@ StateDict rrdb(const Graph& g, const std::string& origin) {
   return sd;
 }
 
-std::vector<unsigned char> read_file(const std::string& path, ErrorKind kind) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw Error(kind, path + ": cannot open file");
-  return std::vector<unsigned char>(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
-
 }  // namespace
 
 StateDict to_state_dict(const Graph& g, const std::string& origin) {
@@ -135,10 +135,16 @@ StateDict to_state_dict(const Graph& g, const std::string& origin) {
 namespace yamiro {
 
 Model load_ncnn(const std::string& param_path, const std::string& bin_path) {
-  const auto text = ncnn::read_file(param_path, ErrorKind::Model);
-  if (text.size() > (64u << 20)) throw Error(ErrorKind::Model, param_path + ": too large for an ncnn .param file");
-  ncnn::Graph g = ncnn::parse_param(std::string(text.begin(), text.end()), param_path);
-  ncnn::read_weights(g, ncnn::read_file(bin_path, ErrorKind::Model), bin_path);
+  // Both files are read whole: sizes are capped before anything is allocated.
+  const auto text = read_model_file(param_path, ncnn::kMaxParamBytes);
+  return ncnn_from_bytes(std::string(text.begin(), text.end()), read_model_file(bin_path, ncnn::kMaxBinBytes), param_path,
+                         bin_path);
+}
+
+Model ncnn_from_bytes(const std::string& param_text, const std::vector<unsigned char>& bin, const std::string& param_path,
+                      const std::string& bin_path) {
+  ncnn::Graph g = ncnn::parse_param(param_text, param_path);
+  ncnn::read_weights(g, bin, bin_path);
   Model m;
   m.path = param_path;
   m.format = "ncnn";

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "models/pickle.hpp"
+#include "models/readers.hpp"
 #include "models/tensor_data.hpp"
 #include "models/zip.hpp"
 #include "yamiro/error.hpp"
@@ -179,12 +180,13 @@ Model load_legacy(const std::string& path, const std::vector<unsigned char>& byt
 
 }  // namespace
 
-Model load_pytorch(const std::string& path) {
-  const std::vector<unsigned char> bytes = read_model_file(path, kMaxFileBytes);
+Model pytorch_from_bytes(const std::vector<unsigned char>& bytes, const std::string& path) {
   if (zip::looks_like_zip(zip::ByteView{bytes.data(), bytes.size()})) return load_zip(path, bytes);
   if (bytes.size() >= 2 && bytes[0] == 0x80 && bytes[1] >= 2) return load_legacy(path, bytes);
   fail(path, "not a PyTorch checkpoint (neither a zip archive nor a legacy pickle)");
 }
+
+Model load_pytorch(const std::string& path) { return pytorch_from_bytes(read_model_file(path, kMaxFileBytes), path); }
 
 }  // namespace yamiro
 

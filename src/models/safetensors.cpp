@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "models/readers.hpp"
 #include "models/tensor_data.hpp"
 #include "yamiro/error.hpp"
 #include "yamiro/model.hpp"
@@ -93,8 +94,9 @@ Slot parse_entry(const std::string& name, const nlohmann::json& e, std::uint64_t
 
 }  // namespace
 
-Model load_safetensors(const std::string& path) {
-  const std::vector<unsigned char> bytes = read_model_file(path, kMaxFileBytes);
+Model load_safetensors(const std::string& path) { return safetensors_from_bytes(read_model_file(path, kMaxFileBytes), path); }
+
+Model safetensors_from_bytes(const std::vector<unsigned char>& bytes, const std::string& path) {
   if (bytes.size() < 8) fail(path, "truncated safetensors file (no header length)");
   std::uint64_t header_len = 0;
   for (int i = 0; i < 8; ++i) header_len |= static_cast<std::uint64_t>(bytes[static_cast<std::size_t>(i)]) << (8 * i);
