@@ -139,6 +139,21 @@ cv::Mat to_encoder_input(Image& image, const std::string& ext, int quality, std:
   return bgr;
 }
 
+// OpenCV's in-memory encoder; `what` starts the error message ("x.png: encoding").
+std::vector<unsigned char> encode_in_memory(const cv::Mat& bgr, const std::string& ext, const std::vector<int>& params,
+                                            const std::string& what) {
+  std::vector<unsigned char> bytes;
+  bool ok = false;
+  try {
+    const LibraryOutputToLog quiet;
+    ok = cv::imencode(ext, bgr, bytes, params);
+  } catch (const cv::Exception& e) {
+    throw Error(ErrorKind::Io, what + " failed: " + e.err);
+  }
+  if (!ok) throw Error(ErrorKind::Io, what + " failed");
+  return bytes;
+}
+
 }  // namespace
 
 std::vector<unsigned char> encode_image(Image image, const std::string& ext_in, int quality) {
@@ -146,17 +161,7 @@ std::vector<unsigned char> encode_image(Image image, const std::string& ext_in, 
   const std::string ext = lower_extension("x" + ext_in);
   check_output_format("image" + ext);
   std::vector<int> params;
-  const cv::Mat bgr = to_encoder_input(image, ext, quality, params);
-  std::vector<unsigned char> bytes;
-  bool ok = false;
-  try {
-    const LibraryOutputToLog quiet;
-    ok = cv::imencode(ext, bgr, bytes, params);
-  } catch (const cv::Exception& e) {
-    throw Error(ErrorKind::Io, "encoding " + ext + " failed: " + e.err);
-  }
-  if (!ok) throw Error(ErrorKind::Io, "encoding " + ext + " failed");
-  return bytes;
+  return encode_in_memory(to_encoder_input(image, ext, quality, params), ext, params, "encoding " + ext);
 }
 
 void write_image(Image image, const std::string& path, int quality, bool overwrite) {
@@ -172,15 +177,7 @@ void write_image(Image image, const std::string& path, int quality, bool overwri
   // output is not held twice: PNG, JPEG and TIFF still report a failed write there, and
   // WebP (at most 16383 pixels a side) is encoded in memory by OpenCV anyway.
   if (ext == ".webp" || image.data.size() <= kEncodeInMemoryBytes) {
-    std::vector<unsigned char> encoded;
-    bool ok = false;
-    try {
-      const LibraryOutputToLog quiet;
-      ok = cv::imencode(ext, bgr, encoded, params);
-    } catch (const cv::Exception& e) {
-      throw Error(ErrorKind::Io, path + ": encoding failed: " + e.err);
-    }
-    if (!ok) throw Error(ErrorKind::Io, path + ": encoding failed");
+    const std::vector<unsigned char> encoded = encode_in_memory(bgr, ext, params, path + ": encoding");
     bgr.release();
     std::vector<std::uint8_t>().swap(image.data);  // the pixels are not needed any more
     write_file_atomic(path, encoded, overwrite);
