@@ -18,6 +18,27 @@ TEST_F(Cli, GoldenThroughTheCommandLine) {
   }
 }
 
+// SPEC §3: the weights decide the output, not the file format they came in.
+TEST_F(Cli, SameWeightsInEveryFormatGiveIdenticalOutput) {
+  auto bytes = [](const std::string& p) {
+    std::ifstream f(p, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  };
+  for (const std::string model : {"rrdb-x4-nb2-nf16-gc8", "compact-x4-nc4-nf16"}) {
+    std::string first;
+    for (const std::string ext : {"param", "pth", "safetensors"}) {
+      const std::string out = path(model + "." + ext + ".f32");
+      const Result r = yamiro("upscale " + kFixtures + "/rgb48x60.png -m " + kFixtures + "/" + model + "." + ext +
+                              " --precision fp32 --tile 0 -o " + out);
+      ASSERT_EQ(r.code, 0) << r.err;
+      const std::string got = bytes(out);
+      ASSERT_FALSE(got.empty());
+      if (first.empty()) first = got;
+      EXPECT_EQ(got, first) << model << "." << ext << " differs from the ncnn export's output";
+    }
+  }
+}
+
 TEST_F(Cli, FixtureModelGivesA4xPng) {
   const auto r = yamiro("-q upscale " + kFixtures + "/rgb48x60.png -o " + path("o.png") + " -m " + kFixtures + "/compact-x4-nc4-nf16.param");
   ASSERT_EQ(r.code, 0) << r.err;
