@@ -137,6 +137,7 @@ TEST(Winograd, EveryGoldenFixtureStillMatchesInFp32) {
     const Model m = load_model(test::fixture(name + ".pth"));
     const auto golden = test::read_f32(test::fixture("golden." + name + ".rgb48x60.f32"));
     EngineOptions o = test::exact_options();
+    o.device = "cpu";  // Winograd is the CPU's fp32 path, whatever YAMIRO_TEST_DEVICE says
     const auto calls = arch::winograd_calls();
     const double wino = test::max_abs_diff(Engine(m, o).upscale(test::golden_input()).data, golden);
     EXPECT_GT(arch::winograd_calls(), calls) << name;
