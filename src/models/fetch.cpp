@@ -17,13 +17,7 @@
 #include "yamiro/sha256.hpp"
 
 #ifdef YAMIRO_HAVE_FFMPEG
-extern "C" {
-#include <libavformat/avformat.h>
-#include <libavformat/avio.h>
-#include <libavutil/dict.h>
-#include <libavutil/error.h>
-#include <libavutil/log.h>
-}
+#include "video/av.hpp"
 #endif
 
 namespace fs = std::filesystem;
@@ -37,11 +31,7 @@ bool is_url(const std::string& s) {
 
 #ifdef YAMIRO_HAVE_FFMPEG
 
-std::string av_error_text(int code) {
-  char buf[AV_ERROR_MAX_STRING_SIZE] = {};
-  av_strerror(code, buf, sizeof buf);
-  return buf;
-}
+using video::av_error_text;
 
 // Errors that mean the host could not be reached at all, rather than a refusal by it.
 bool looks_unreachable(int code) {
@@ -57,14 +47,10 @@ struct Deadline {
   }
 };
 
-struct AvioCloser {
-  void operator()(AVIOContext* c) const { avio_closep(&c); }
-};
-
 FetchedFile download(const std::string& url, const ManifestFile& file, const fs::path& dest, const FetchOptions& o) {
   avformat_network_init();
-  // FFmpeg's own log lines would repeat what the one error line says.
-  if (spdlog::get_level() > spdlog::level::debug) av_log_set_level(AV_LOG_QUIET);
+  // FFmpeg's own log lines would repeat what the one error line says: debug log (-v) only.
+  video::route_av_log();
   Deadline deadline{o.cancel};
   AVIOInterruptCB cb{&Deadline::check, &deadline};
   AVDictionary* opts = nullptr;
@@ -81,7 +67,7 @@ FetchedFile download(const std::string& url, const ManifestFile& file, const fs:
     if (looks_unreachable(rc)) msg += " (is the network reachable from this machine?)";
     throw Error(ErrorKind::Io, msg);
   }
-  std::unique_ptr<AVIOContext, AvioCloser> in(raw);
+  const video::AvioPtr in(raw);
   const std::int64_t total = avio_size(in.get());
   if (total > 0 && static_cast<std::uint64_t>(total) > o.max_bytes)
     throw Error(ErrorKind::Io, url + ": " + std::to_string(total) + " bytes, more than the " + std::to_string(o.max_bytes) +

@@ -45,6 +45,9 @@ struct FifoFree {
 struct DictFree {
   void operator()(AVDictionary* d) const { av_dict_free(&d); }
 };
+struct AvioCloser {
+  void operator()(AVIOContext* c) const { avio_closep(&c); }
+};
 
 using InputPtr = std::unique_ptr<AVFormatContext, InputCloser>;
 using OutputPtr = std::unique_ptr<AVFormatContext, OutputCloser>;
@@ -54,6 +57,7 @@ using PacketPtr = std::unique_ptr<AVPacket, PacketFree>;
 using SwsPtr = std::unique_ptr<SwsContext, SwsFree>;
 using SwrPtr = std::unique_ptr<SwrContext, SwrFree>;
 using FifoPtr = std::unique_ptr<AVAudioFifo, FifoFree>;
+using AvioPtr = std::unique_ptr<AVIOContext, AvioCloser>;
 
 // Allocation failures are bad_alloc, as for the rest of the program.
 FramePtr make_frame();
