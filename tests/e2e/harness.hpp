@@ -24,6 +24,12 @@ inline const std::string kFixtures = YAMIRO_FIXTURES;
 inline const std::string kTiny = " -m " + kFixtures + "/compact-x4-nc4-nf16.param";
 inline const std::string kButterfly = "/usr/share/doc/opencv-doc/examples/dnn_superres/butterfly.png";
 
+// The whole file as bytes ("" when it cannot be read).
+inline std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
 struct Result {
   int code;
   std::string err;
@@ -37,9 +43,7 @@ class Cli : public yamiro::test::TempDirTest {
   Result yamiro(const std::string& args) const {
     const std::string err = path("stderr.txt");
     const int status = std::system((kBin + " " + args + " > " + path("stdout.txt") + " 2> " + err).c_str());
-    std::ifstream f(err);
-    std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(err)};
   }
 
   static bool have_real_models() {

@@ -20,10 +20,6 @@ TEST_F(Cli, GoldenThroughTheCommandLine) {
 
 // SPEC §3: the weights decide the output, not the file format they came in.
 TEST_F(Cli, SameWeightsInEveryFormatGiveIdenticalOutput) {
-  auto bytes = [](const std::string& p) {
-    std::ifstream f(p, std::ios::binary);
-    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  };
   for (const std::string model : {"rrdb-x4-nb2-nf16-gc8", "compact-x4-nc4-nf16"}) {
     std::string first;
     for (const std::string ext : {"param", "pth", "safetensors"}) {
@@ -31,7 +27,7 @@ TEST_F(Cli, SameWeightsInEveryFormatGiveIdenticalOutput) {
       const Result r = yamiro("upscale " + kFixtures + "/rgb48x60.png -m " + kFixtures + "/" + model + "." + ext +
                               " --precision fp32 --tile 0 -o " + out);
       ASSERT_EQ(r.code, 0) << r.err;
-      const std::string got = bytes(out);
+      const std::string got = read_file(out);
       ASSERT_FALSE(got.empty());
       if (first.empty()) first = got;
       EXPECT_EQ(got, first) << model << "." << ext << " differs from the ncnn export's output";
@@ -64,9 +60,7 @@ TEST_F(Cli, ExistingOutputIsRefusedAndKept) {
   const auto r = yamiro("-q upscale " + kFixtures + "/rgb48x60.png -o " + path("o.png") + " -m " + kFixtures + "/compact-x4-nc4-nf16.param");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("exists"), std::string::npos) << r.err;
-  std::ifstream f(path("o.png"));
-  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(s, "keep me");
+  EXPECT_EQ(read_file(path("o.png")), "keep me");
   EXPECT_EQ(yamiro("-q upscale " + kFixtures + "/rgb48x60.png -o " + path("o.png") + " --overwrite -m " + kFixtures +
                    "/compact-x4-nc4-nf16.param").code, 0);
   EXPECT_EQ(cv::imread(path("o.png")).cols, 240);

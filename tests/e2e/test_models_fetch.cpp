@@ -14,11 +14,6 @@
 namespace e2e {
 namespace {
 
-std::string slurp(const std::string& p) {
-  std::ifstream f(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
-
 std::string sha256_of(const std::string& p) {
   FILE* f = popen(("sha256sum '" + p + "'").c_str(), "r");
   char buf[65] = {};
@@ -99,7 +94,7 @@ class Server {
 class Fetch : public Cli {
  protected:
   const std::string param = kFixtures + "/compact-x4-nc4-nf16.param", bin = kFixtures + "/compact-x4-nc4-nf16.bin";
-  Server server{{{"/ok/tiny.param", slurp(param)}, {"/ok/tiny.bin", slurp(bin)}}};
+  Server server{{{"/ok/tiny.param", read_file(param)}, {"/ok/tiny.bin", read_file(bin)}}};
 
   void SetUp() override {
     Cli::SetUp();
@@ -129,9 +124,9 @@ TEST_F(Fetch, DownloadsVerifiesAndStoresThenSkips) {
   manifest(server.url("/ok/"), sha256_of(param));
   const Result r = yamiro("models fetch tiny");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(slurp(path("models/tiny.param")), slurp(param));
-  EXPECT_EQ(slurp(path("models/tiny.bin")), slurp(bin));
-  EXPECT_NE(slurp(path("stdout.txt")).find("downloaded, checksum ok"), std::string::npos);
+  EXPECT_EQ(read_file(path("models/tiny.param")), read_file(param));
+  EXPECT_EQ(read_file(path("models/tiny.bin")), read_file(bin));
+  EXPECT_NE(read_file(path("stdout.txt")).find("downloaded, checksum ok"), std::string::npos);
   EXPECT_EQ(files_in_models(), 2u);
   // The model is usable by name.
   cv::imwrite(path("in.png"), cv::Mat(8, 10, CV_8UC3, cv::Scalar(10, 120, 240)));
@@ -141,7 +136,7 @@ TEST_F(Fetch, DownloadsVerifiesAndStoresThenSkips) {
   // A second fetch finds the files in place and downloads nothing.
   const int before = server.requests();
   ASSERT_EQ(yamiro("models fetch tiny").code, 0);
-  EXPECT_NE(slurp(path("stdout.txt")).find("already present"), std::string::npos);
+  EXPECT_NE(read_file(path("stdout.txt")).find("already present"), std::string::npos);
   EXPECT_EQ(server.requests(), before);
 }
 

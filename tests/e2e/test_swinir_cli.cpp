@@ -53,8 +53,7 @@ TEST_F(Cli, ModelsListShowsDetectedSwinIR) {
   const auto r = yamiro("models list");
   ::unsetenv("YAMIRO_MODELS");
   ASSERT_EQ(r.code, 0) << r.err;
-  std::ifstream f(path("stdout.txt"));
-  const std::string out((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const std::string out = read_file(path("stdout.txt"));
   EXPECT_NE(out.find("my-swinir"), std::string::npos) << out;
   EXPECT_NE(out.find("SwinIR x4 (embed_dim=16, num_feat=8, window_size=4, depths=2,2, mlp_ratio=1.5, num_heads=2,4, "
                      "resi_connection=3conv, upsampler=nearest+conv), pytorch"),
