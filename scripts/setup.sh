@@ -8,7 +8,7 @@ PACKAGES=(
   libtorch-dev
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
-  libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libgtest-dev
+  libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libgtest-dev zlib1g-dev
   opencv-doc
   libcpp-httplib-dev chromium
   clang libclang-rt-14-dev

@@ -1,5 +1,6 @@
 // Files: images through OpenCV (when built with it) and crash-safe output.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <utility>
@@ -15,6 +16,14 @@ namespace yamiro {
 // `overwrite`, an existing `path` is an Error(Io) and is left untouched (checked
 // atomically at the rename). Throws Error(Io) naming the path and the reason.
 void write_file_atomic(const std::string& path, const std::vector<unsigned char>& bytes, bool overwrite);
+
+// Receives bytes in order, a piece at a time; may throw to abort.
+using ByteSink = std::function<void(const unsigned char* data, std::size_t size)>;
+
+// Same, where `produce` hands the bytes over in pieces (an encoder streaming its output):
+// nothing is held in memory beyond what `produce` holds. A failed write throws Error(Io)
+// naming `path` and the reason out of the sink; the temporary file is removed.
+void write_stream_atomic(const std::string& path, const std::function<void(const ByteSink& sink)>& produce, bool overwrite);
 
 // Same, where `write` fills the temporary file itself (given its path, which keeps the
 // final extension so encoders that go by extension work). Whatever `write` throws

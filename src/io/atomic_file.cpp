@@ -27,21 +27,28 @@ bool same_file(const std::string& a, const std::string& b) {
 }
 
 void write_file_atomic(const std::string& path, const std::vector<unsigned char>& bytes, bool overwrite) {
+  write_stream_atomic(path, [&](const ByteSink& sink) { sink(bytes.data(), bytes.size()); }, overwrite);
+}
+
+void write_stream_atomic(const std::string& path, const std::function<void(const ByteSink&)>& produce, bool overwrite) {
   write_file_atomic(
       path,
       [&](const std::string& tmp) {
         const int fd = ::open(tmp.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
         if (fd < 0) io_fail(tmp, "cannot open", errno);
-        std::size_t done = 0;
-        while (done < bytes.size()) {
-          const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-          if (n < 0 && errno == EINTR) continue;
-          if (n < 0) {
-            const int err = errno;
-            ::close(fd);
-            io_fail(path, "write failed", err);
-          }
-          done += static_cast<std::size_t>(n);
+        try {
+          produce([&](const unsigned char* data, std::size_t size) {
+            std::size_t done = 0;
+            while (done < size) {
+              const ssize_t n = ::write(fd, data + done, size - done);
+              if (n < 0 && errno == EINTR) continue;
+              if (n < 0) io_fail(path, "write failed", errno);
+              done += static_cast<std::size_t>(n);
+            }
+          });
+        } catch (...) {
+          ::close(fd);
+          throw;
         }
         if (::close(fd) != 0) io_fail(path, "close failed", errno);
       },

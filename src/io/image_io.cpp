@@ -15,6 +15,7 @@
 #include "yamiro/io.hpp"
 #include "yamiro/log.hpp"
 #include "yamiro/naming.hpp"
+#include "yamiro/png.hpp"
 
 namespace yamiro {
 namespace {
@@ -160,6 +161,7 @@ std::vector<unsigned char> encode_image(Image image, const std::string& ext_in, 
   single_threaded_opencv();
   const std::string ext = lower_extension("x" + ext_in);
   check_output_format("image" + ext);
+  if (ext == ".png") return encode_png(image);
   std::vector<int> params;
   return encode_in_memory(to_encoder_input(image, ext, quality, params), ext, params, "encoding " + ext);
 }
@@ -168,6 +170,10 @@ void write_image(Image image, const std::string& path, int quality, bool overwri
   single_threaded_opencv();
   check_output_format(path);
   const std::string ext = lower_extension(path);
+  if (ext == ".png") {  // yamiro's own encoder, streamed into the file (see png.hpp)
+    write_stream_atomic(path, [&](const ByteSink& sink) { encode_png(image, sink); }, overwrite);
+    return;
+  }
   std::vector<int> params;
   cv::Mat bgr = to_encoder_input(image, ext, quality, params);
   // OpenCV's file encoders lose why a write failed (WebP's even reports success on a full
