@@ -24,6 +24,13 @@ int available_cpus();
 // Physical memory available to the process (cgroup limit if lower), in bytes; 0 if unknown.
 std::uint64_t available_memory_bytes();
 
+// Hands the allocator's free pages back to the system (glibc's malloc_trim), at most once
+// per `min_interval_s` seconds across all threads; returns whether it ran. A long batch of
+// differently sized images otherwise keeps the high-water mark of every freed size class
+// resident (measured: +30 MiB over 3000 images with the live heap flat; bench/soak.sh).
+// Thread-safe; a no-op without glibc.
+bool release_free_memory(double min_interval_s = 1.0);
+
 enum class DeviceKind { CPU, CUDA, MPS };
 
 // What LibTorch can reach on this machine.

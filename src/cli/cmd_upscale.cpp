@@ -203,6 +203,7 @@ class Upscaler {
     }
     job.seconds = std::chrono::duration<double>(Clock::now() - job.start).count();
     report(job, w, h);
+    release_free_memory();  // flat memory over thousands of differently sized images
   }
 
   void report(const Job& job, int w, int h) {

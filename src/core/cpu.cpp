@@ -1,7 +1,12 @@
 #include <sched.h>
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <set>
@@ -83,6 +88,22 @@ std::uint64_t available_memory_bytes() {
     }
   }
   return total;
+}
+
+bool release_free_memory(double min_interval_s) {
+#if defined(__GLIBC__)
+  static std::atomic<std::int64_t> last_ns{0};
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch()).count();
+  std::int64_t last = last_ns.load();
+  if (last != 0 && now - last < static_cast<std::int64_t>(min_interval_s * 1e9)) return false;
+  if (!last_ns.compare_exchange_strong(last, now)) return false;  // another thread just did
+  ::malloc_trim(0);
+  return true;
+#else
+  (void)min_interval_s;
+  return false;
+#endif
 }
 
 }  // namespace yamiro

@@ -10,6 +10,7 @@
 #include "yamiro/io.hpp"
 #include "yamiro/model.hpp"
 #include "yamiro/naming.hpp"
+#include "yamiro/system.hpp"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -284,6 +285,7 @@ void JobStore::work() {
       running_ = job;
     }
     run(*job);
+    release_free_memory();  // a long-running server sees every image size
     std::lock_guard<std::mutex> lock(mutex_);
     running_.reset();
   }

@@ -78,3 +78,13 @@ TEST(Bench, SyntheticImageIsReproducible) {
   EXPECT_EQ(synthetic_image(32, 16, 3).data, synthetic_image(32, 16, 3).data);
   EXPECT_NE(synthetic_image(32, 16, 3).data, synthetic_image(32, 16, 4).data);
 }
+
+TEST(ReleaseFreeMemory, RunsAtMostOncePerInterval) {
+#if defined(__GLIBC__)
+  yamiro::release_free_memory(0.0);                       // whatever ran before: now it just ran
+  EXPECT_FALSE(yamiro::release_free_memory(3600.0));      // within the hour: skipped
+  EXPECT_TRUE(yamiro::release_free_memory(0.0));          // no minimum: runs
+#else
+  EXPECT_FALSE(yamiro::release_free_memory(0.0));
+#endif
+}
