@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -157,11 +158,21 @@ std::vector<unsigned char> encode_in_memory(const cv::Mat& bgr, const std::strin
 
 }  // namespace
 
+// PNG is written by yamiro's encoder (png.hpp); YAMIRO_PNG=opencv switches back to
+// OpenCV's (libpng, its fastest setting), as a fallback and for side-by-side measurements.
+static bool own_png_encoder() {
+  static const bool own = [] {
+    const char* env = std::getenv("YAMIRO_PNG");
+    return !(env && std::string(env) == "opencv");
+  }();
+  return own;
+}
+
 std::vector<unsigned char> encode_image(Image image, const std::string& ext_in, int quality) {
   single_threaded_opencv();
   const std::string ext = lower_extension("x" + ext_in);
   check_output_format("image" + ext);
-  if (ext == ".png") return encode_png(image);
+  if (ext == ".png" && own_png_encoder()) return encode_png(image);
   std::vector<int> params;
   return encode_in_memory(to_encoder_input(image, ext, quality, params), ext, params, "encoding " + ext);
 }
@@ -170,7 +181,7 @@ void write_image(Image image, const std::string& path, int quality, bool overwri
   single_threaded_opencv();
   check_output_format(path);
   const std::string ext = lower_extension(path);
-  if (ext == ".png") {  // yamiro's own encoder, streamed into the file (see png.hpp)
+  if (ext == ".png" && own_png_encoder()) {  // streamed into the file (see png.hpp)
     write_stream_atomic(path, [&](const ByteSink& sink) { encode_png(image, sink); }, overwrite);
     return;
   }

@@ -39,10 +39,12 @@ class Cli : public yamiro::test::TempDirTest {
  protected:
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
-  // Runs yamiro with `args` (a shell fragment); returns the exit code and stderr.
-  Result yamiro(const std::string& args) const {
+  // Runs yamiro with `args` (a shell fragment) and `env` ("NAME=value ...", may be empty);
+  // returns the exit code and stderr.
+  Result yamiro(const std::string& args, const std::string& env = "") const {
     const std::string err = path("stderr.txt");
-    const int status = std::system((kBin + " " + args + " > " + path("stdout.txt") + " 2> " + err).c_str());
+    const std::string command = (env.empty() ? "" : env + " ") + kBin + " " + args;
+    const int status = std::system((command + " > " + path("stdout.txt") + " 2> " + err).c_str());
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(err)};
   }
 

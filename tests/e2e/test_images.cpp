@@ -212,3 +212,24 @@ TEST_F(Cli, PipelinedAndSequentialRunsWriteTheSameFiles) {
     EXPECT_EQ(cv::norm(a, b, cv::NORM_INF), 0) << i;  // in order, nothing mixed up between images
   }
 }
+
+// yamiro's PNG encoder against OpenCV's (YAMIRO_PNG=opencv): the files differ, the pixels
+// libpng reads back from them do not, for RGBA, gray and 16-bit RGB outputs.
+TEST_F(Cli, OwnPngEncoderMatchesOpenCvsPixelForPixel) {
+  cv::Mat gray, deep;
+  cv::cvtColor(cv::imread(kFixtures + "/rgb48x60.png"), gray, cv::COLOR_BGR2GRAY);
+  cv::imwrite(path("g.png"), gray);
+  cv::imread(kFixtures + "/rgb48x60.png").convertTo(deep, CV_16U, 257.0);
+  cv::imwrite(path("deep.png"), deep);
+  for (const std::string& in : {kLogo, path("g.png"), path("deep.png")}) {
+    const std::string opts = " --outscale 0.5 --overwrite" + kTiny;
+    ASSERT_EQ(yamiro("-q upscale " + in + " -o " + path("own.png") + opts).code, 0) << in;
+    ASSERT_EQ(yamiro("-q upscale " + in + " -o " + path("ocv.png") + opts, "YAMIRO_PNG=opencv").code, 0) << in;
+    const cv::Mat own = read(path("own.png")), ocv = read(path("ocv.png"));
+    ASSERT_FALSE(own.empty()) << in;
+    ASSERT_EQ(own.type(), ocv.type()) << in;
+    ASSERT_EQ(own.size(), ocv.size()) << in;
+    EXPECT_EQ(cv::norm(own, ocv, cv::NORM_INF), 0.0) << in;
+    EXPECT_NE(read_file(path("own.png")), read_file(path("ocv.png"))) << "the same bytes: was the encoder switched at all?";
+  }
+}
