@@ -25,9 +25,4 @@ void encode_png(const Image& image, const ByteSink& sink);
 // The same PNG in one buffer.
 std::vector<unsigned char> encode_png(const Image& image);
 
-// CRC-32 (ISO-HDLC, PNG's and zlib's) and Adler-32 of `size` bytes continuing from `crc` /
-// `adler` (start with 0 / 1). Exposed for tests.
-std::uint32_t checksum_crc32(std::uint32_t crc, const unsigned char* data, std::size_t size);
-std::uint32_t checksum_adler32(std::uint32_t adler, const unsigned char* data, std::size_t size);
-
 }  // namespace yamiro

@@ -1,9 +1,9 @@
 #include "models/zip.hpp"
 
-#include <array>
 #include <set>
 #include <utility>
 
+#include "yamiro/checksum.hpp"
 #include "yamiro/error.hpp"
 
 namespace yamiro::zip {
@@ -41,21 +41,6 @@ std::size_t find_end_record(ByteView b, const std::string& origin) {
 }  // namespace
 
 bool looks_like_zip(ByteView bytes) noexcept { return bytes.size >= 4 && u32(bytes.data) == kLocalSig; }
-
-std::uint32_t crc32(ByteView bytes) noexcept {
-  static const std::array<std::uint32_t, 256> table = [] {
-    std::array<std::uint32_t, 256> t{};
-    for (std::uint32_t i = 0; i < 256; ++i) {
-      std::uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  std::uint32_t c = 0xFFFFFFFFu;
-  for (std::size_t i = 0; i < bytes.size; ++i) c = table[(c ^ bytes.data[i]) & 0xFF] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
-}
 
 Archive::Archive(ByteView bytes, std::string origin) : bytes_(bytes), origin_(std::move(origin)) {
   const std::size_t end = find_end_record(bytes_, origin_);
@@ -126,7 +111,7 @@ ByteView Archive::read(const Entry& entry) const {
     fail(origin_, entry.name + ": zip local header names another file");
   const ByteView data{bytes_.data + start, static_cast<std::size_t>(entry.size)};
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION  // lets the fuzzer reach the pickles inside
-  if (crc32(data) != entry.crc32) fail(origin_, entry.name + ": CRC-32 mismatch (corrupt file)");
+  if (checksum_crc32(0, data.data, data.size) != entry.crc32) fail(origin_, entry.name + ": CRC-32 mismatch (corrupt file)");
 #endif
   return data;
 }

@@ -51,7 +51,5 @@ class Archive {
   std::vector<Entry> entries_;
 };
 
-// CRC-32 (IEEE 802.3, as ZIP uses it) of `bytes`.
-std::uint32_t crc32(ByteView bytes) noexcept;
 
 }  // namespace yamiro::zip

@@ -11,6 +11,7 @@
 #include <random>
 #include <string>
 
+#include "yamiro/checksum.hpp"
 #include "yamiro/error.hpp"
 #include "yamiro/png.hpp"
 

@@ -14,6 +14,7 @@
 #include "models/pickle.hpp"
 #include "models/tensor_data.hpp"
 #include "models/zip.hpp"
+#include "yamiro/checksum.hpp"
 #include "yamiro/error.hpp"
 #include "yamiro/model.hpp"
 
@@ -37,7 +38,7 @@ std::string le16(std::uint16_t v) { return le32(v).substr(0, 2); }
 std::string make_zip(const std::vector<std::pair<std::string, std::string>>& files) {
   std::string out, central;
   for (const auto& [name, data] : files) {
-    const auto crc = zip::crc32({reinterpret_cast<const unsigned char*>(data.data()), data.size()});
+    const auto crc = checksum_crc32(0, reinterpret_cast<const unsigned char*>(data.data()), data.size());
     const std::string sizes = le32(crc) + le32(static_cast<std::uint32_t>(data.size())) + le32(static_cast<std::uint32_t>(data.size()));
     central += le32(0x02014b50) + le16(20) + le16(20) + le16(0) + le16(0) + le32(0) + sizes +
                le16(static_cast<std::uint16_t>(name.size())) + le16(0) + le16(0) + le16(0) + le16(0) + le32(0) +
