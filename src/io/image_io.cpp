@@ -141,6 +141,16 @@ cv::Mat to_encoder_input(Image& image, const std::string& ext, int quality, std:
   return bgr;
 }
 
+// PNG is written by yamiro's encoder (png.hpp); YAMIRO_PNG=opencv switches back to
+// OpenCV's (libpng, its fastest setting), as a fallback and for side-by-side measurements.
+bool own_png_encoder() {
+  static const bool own = [] {
+    const char* env = std::getenv("YAMIRO_PNG");
+    return !(env && std::string(env) == "opencv");
+  }();
+  return own;
+}
+
 // OpenCV's in-memory encoder; `what` starts the error message ("x.png: encoding").
 std::vector<unsigned char> encode_in_memory(const cv::Mat& bgr, const std::string& ext, const std::vector<int>& params,
                                             const std::string& what) {
@@ -157,16 +167,6 @@ std::vector<unsigned char> encode_in_memory(const cv::Mat& bgr, const std::strin
 }
 
 }  // namespace
-
-// PNG is written by yamiro's encoder (png.hpp); YAMIRO_PNG=opencv switches back to
-// OpenCV's (libpng, its fastest setting), as a fallback and for side-by-side measurements.
-static bool own_png_encoder() {
-  static const bool own = [] {
-    const char* env = std::getenv("YAMIRO_PNG");
-    return !(env && std::string(env) == "opencv");
-  }();
-  return own;
-}
 
 std::vector<unsigned char> encode_image(Image image, const std::string& ext_in, int quality) {
   single_threaded_opencv();

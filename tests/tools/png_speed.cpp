@@ -13,17 +13,13 @@
 #include <cstring>
 #include <vector>
 
+#include "yamiro/bench.hpp"
 #include "yamiro/png.hpp"
 
 namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
 }  // namespace
@@ -60,7 +56,7 @@ int main(int argc, char** argv) {
   }
   const cv::Mat a = cv::imdecode(own, cv::IMREAD_UNCHANGED), b = cv::imdecode(ocv, cv::IMREAD_UNCHANGED);
   const bool same = !a.empty() && a.size() == b.size() && a.type() == b.type() && cv::norm(a, b, cv::NORM_INF) == 0;
-  const double mo = median(own_s), mc = median(cv_s);
+  const double mo = yamiro::summarize(own_s).median, mc = yamiro::summarize(cv_s).median;
   std::printf("%s: %dx%d, %d channel(s), %d-bit, %d runs each, interleaved, one thread\n", argv[1], img.width, img.height,
               img.channels, 8 * img.depth_bytes, runs);
   std::printf("  yamiro  %8.1f ms  %10zu bytes\n", mo * 1e3, own.size());
