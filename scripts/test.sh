@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what is missing, builds, fetches the models, runs CTest,
-# then the unit and golden tests again under AddressSanitizer + UndefinedBehaviorSanitizer
-# (set YAMIRO_SKIP_SANITIZE=1 to skip that stage locally), then replays the fuzz corpus
-# through the libFuzzer targets under ASan+UBSan (YAMIRO_SKIP_FUZZ=1 skips it).
+# The whole test suite: installs what is missing, checks that no include points upward in
+# the layers, builds, fetches the models, runs CTest, then the unit and golden tests again
+# under AddressSanitizer + UndefinedBehaviorSanitizer in the GPU machine's configuration
+# (no OpenCV, no FFmpeg: scripts/gpu-check.sh builds that, so it must keep building; set
+# YAMIRO_SKIP_SANITIZE=1 to skip that stage locally), then replays the fuzz corpus through
+# the libFuzzer targets under ASan+UBSan (YAMIRO_SKIP_FUZZ=1 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/check-layers.sh
 bash scripts/build.sh
 bash scripts/fetch-models.sh
 # playwright-core, pinned in tests/browser/package-lock.json, for the `serve` browser test.
@@ -13,14 +16,14 @@ bash scripts/fetch-models.sh
 ctest --test-dir build --output-on-failure -j "$(nproc)"
 
 if [ "${YAMIRO_SKIP_SANITIZE:-0}" != 1 ]; then
-  echo "== sanitizer stage (address;undefined)"
+  echo "== sanitizer stage (address;undefined), without OpenCV and FFmpeg (the GPU check's configuration)"
   gen=()
   command -v ninja >/dev/null && gen=(-G Ninja)
-  [ -f build-asan/CMakeCache.txt ] || cmake -S . -B build-asan "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DYAMIRO_SANITIZE="address;undefined"
-  cmake --build build-asan -j "$(nproc)" --target yamiro_unit_tests
+  [ -f build-asan-min/CMakeCache.txt ] || cmake -S . -B build-asan-min "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DYAMIRO_SANITIZE="address;undefined" -DYAMIRO_WITH_OPENCV=OFF -DYAMIRO_WITH_FFMPEG=OFF
+  cmake --build build-asan-min -j "$(nproc)" --target yamiro yamiro_unit_tests
   ASAN_OPTIONS=halt_on_error=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    ./build-asan/tests/yamiro_unit_tests --gtest_brief=1
+    ./build-asan-min/tests/yamiro_unit_tests --gtest_brief=1
 fi
 
 if [ "${YAMIRO_SKIP_FUZZ:-0}" != 1 ]; then

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "yamiro/engine.hpp"
-#include "yamiro/system.hpp"
+#include "yamiro/heuristics.hpp"
 
 namespace yamiro {
 

@@ -29,6 +29,13 @@ class Error : public std::runtime_error {
   ErrorKind kind_;
 };
 
+// The exception being handled as a one-line Error, for carrying it out of a worker thread
+// or across a library boundary: an Error keeps its kind and message; any other exception
+// becomes Error(`fallback`) with its message (std::bad_alloc: "out of memory"), prefixed
+// by `context` (e.g. "a.png: encoding") unless empty. Call it only inside a catch block.
+// Thread-safe.
+Error current_error(const std::string& context, ErrorKind fallback);
+
 // Process exit codes (SPEC §8).
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;

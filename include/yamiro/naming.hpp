@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "yamiro/paths.hpp"  // lower_extension
+
 namespace yamiro {
 
 // One image to process. `relative` is its path below the directory it was found in
@@ -12,8 +14,6 @@ struct InputItem {
   std::string relative_dir;
 };
 
-// The extension of `path` in lower case, with its dot ("" when there is none).
-std::string lower_extension(const std::string& path);
 
 // True for the extensions yamiro reads (png, jpg, jpeg, webp, tif, tiff, bmp; any case).
 bool is_image_path(const std::string& path);

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "yamiro/image.hpp"
-#include "yamiro/io.hpp"  // ByteSink
+#include "yamiro/atomic_file.hpp"  // ByteSink
 
 namespace yamiro {
 

@@ -2,6 +2,8 @@
 #pragma once
 #include <vector>
 
+#include "yamiro/geometry.hpp"  // mirror_index
+
 namespace yamiro {
 
 struct Rect {
@@ -39,8 +41,5 @@ Rect pad_rect(const Rect& core, int max_w, int max_h, int pad, int width, int he
 // `tile` rounded down to a multiple of `multiple` (at least one multiple); 0 stays 0.
 int round_tile(int tile, int multiple);
 
-// Maps a coordinate outside [0, n) back inside by mirroring without repeating the edge
-// pixel (reflect-101, as numpy's 'reflect'); valid for any offset.
-int mirror_index(int i, int n);
 
 }  // namespace yamiro

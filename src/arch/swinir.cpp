@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "arch/network.hpp"
-#include "yamiro/tiling.hpp"
+#include "yamiro/geometry.hpp"
 
 namespace yamiro::arch {
 namespace {

@@ -9,7 +9,7 @@
 #include "cli/common.hpp"
 #include "yamiro/io.hpp"
 #include "yamiro/model.hpp"
-#include "yamiro/system.hpp"
+#include "yamiro/heuristics.hpp"
 #include "yamiro/video.hpp"
 
 namespace fs = std::filesystem;

@@ -36,6 +36,10 @@ struct GlobalFlags {
   bool no_progress = false;
 };
 
+// Adds -q/--quiet, -v/--verbose and --no-progress to `cmd` and its subcommands (so they
+// are accepted before and after a subcommand and listed in each --help).
+void add_global_flags(CLI::App& cmd, GlobalFlags& flags);
+
 // A subcommand: its CLI11 app and what to run (after logging is set up) when it was
 // given. `run` returns the exit code or throws yamiro::Error.
 struct Command {

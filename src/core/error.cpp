@@ -1,6 +1,8 @@
 #include "yamiro/error.hpp"
 
 #include <algorithm>
+#include <exception>
+#include <new>
 
 namespace yamiro {
 
@@ -28,6 +30,21 @@ std::string one_line(const std::string& text) {
     }
   }
   return out;
+}
+
+Error current_error(const std::string& context, ErrorKind fallback) {
+  const std::string prefix = context.empty() ? "" : context + ": ";
+  try {
+    throw;
+  } catch (const Error& e) {
+    return e;  // already names what failed
+  } catch (const std::bad_alloc&) {
+    return Error(fallback, prefix + "out of memory");
+  } catch (const std::exception& e) {
+    return Error(fallback, prefix + e.what());
+  } catch (...) {
+    return Error(fallback, prefix + "unknown error");
+  }
 }
 
 int exit_code(ErrorKind kind) noexcept {

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "yamiro/system.hpp"
+#include "yamiro/heuristics.hpp"
 
 namespace yamiro {
 

@@ -17,7 +17,7 @@
 #include "arch/winograd.hpp"
 #include "engine/device.hpp"
 #include "yamiro/error.hpp"
-#include "yamiro/system.hpp"
+#include "yamiro/heuristics.hpp"
 #include "yamiro/tiling.hpp"
 
 namespace yamiro {

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "yamiro/error.hpp"
-#include "yamiro/system.hpp"
+#include "yamiro/heuristics.hpp"
 
 namespace yamiro {
 

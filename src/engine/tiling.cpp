@@ -86,12 +86,4 @@ int round_tile(int tile, int multiple) {
   return std::max(multiple, tile / multiple * multiple);
 }
 
-int mirror_index(int i, int n) {
-  if (n == 1) return 0;
-  const int period = 2 * (n - 1);
-  int m = i % period;
-  if (m < 0) m += period;
-  return m < n ? m : period - m;
-}
-
 }  // namespace yamiro

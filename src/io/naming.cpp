@@ -25,8 +25,6 @@ bool contains(const std::vector<std::string>& v, const std::string& s) { return 
 
 }  // namespace
 
-std::string lower_extension(const std::string& path) { return lower(fs::path(path).extension().string()); }
-
 bool is_image_path(const std::string& path) { return contains(kReadable, lower_extension(path)); }
 bool is_writable_image_path(const std::string& path) { return contains(kWritable, lower_extension(path)); }
 

@@ -12,12 +12,12 @@
 #include <memory>
 
 #include "yamiro/error.hpp"
-#include "yamiro/io.hpp"
+#include "yamiro/atomic_file.hpp"
 #include "yamiro/model.hpp"
 #include "yamiro/sha256.hpp"
 
 #ifdef YAMIRO_HAVE_FFMPEG
-#include "video/av.hpp"
+#include "core/av.hpp"
 #endif
 
 namespace fs = std::filesystem;
@@ -31,7 +31,7 @@ bool is_url(const std::string& s) {
 
 #ifdef YAMIRO_HAVE_FFMPEG
 
-using video::av_error_text;
+using av::av_error_text;
 
 // Errors that mean the host could not be reached at all, rather than a refusal by it.
 bool looks_unreachable(int code) {
@@ -50,7 +50,7 @@ struct Deadline {
 FetchedFile download(const std::string& url, const ManifestFile& file, const fs::path& dest, const FetchOptions& o) {
   avformat_network_init();
   // FFmpeg's own log lines would repeat what the one error line says: debug log (-v) only.
-  video::route_av_log();
+  av::route_av_log();
   Deadline deadline{o.cancel};
   AVIOInterruptCB cb{&Deadline::check, &deadline};
   AVDictionary* opts = nullptr;
@@ -67,7 +67,7 @@ FetchedFile download(const std::string& url, const ManifestFile& file, const fs:
     if (looks_unreachable(rc)) msg += " (is the network reachable from this machine?)";
     throw Error(ErrorKind::Io, msg);
   }
-  const video::AvioPtr in(raw);
+  const av::AvioPtr in(raw);
   const std::int64_t total = avio_size(in.get());
   if (total > 0 && static_cast<std::uint64_t>(total) > o.max_bytes)
     throw Error(ErrorKind::Io, url + ": " + std::to_string(total) + " bytes, more than the " + std::to_string(o.max_bytes) +

@@ -4,7 +4,7 @@
 
 #include "yamiro/error.hpp"
 #include "yamiro/model.hpp"
-#include "yamiro/naming.hpp"
+#include "yamiro/paths.hpp"
 
 namespace fs = std::filesystem;
 

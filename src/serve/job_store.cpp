@@ -22,6 +22,7 @@ struct JobStore::Job {
   JobRequest request;  // bytes freed once decoded
   JobState state = JobState::Queued;
   std::string error;
+  ErrorKind error_kind = ErrorKind::Input;  // when failed
   Progress progress;
   std::shared_ptr<const std::vector<unsigned char>> result;
   std::string result_ext;
@@ -194,6 +195,7 @@ nlohmann::json JobStore::json_locked(const Job& j) const {
                         {"tiles_done", done},
                         {"tiles_total", total},
                         {"error", j.error.empty() ? nlohmann::json() : nlohmann::json(j.error)}};
+  if (!j.error.empty()) out["error_kind"] = to_string(j.error_kind);
   if (j.width > 0) out.update({{"width", j.width}, {"height", j.height}});
   if (j.state == JobState::Done)
     out.update({{"output_width", j.out_width}, {"output_height", j.out_height}, {"result_bytes", j.result->size()},
@@ -322,8 +324,8 @@ void JobStore::run(Job& job) {
       job.width = input.width;
       job.height = input.height;
     }
-    cli::check_output_fits(input, r.image, engine.scale(), r.name);
-    Image output = cli::upscale_image(engine, input, r.image, &job.progress);
+    check_output_fits(input, r.image, engine.scale(), r.name);
+    Image output = upscale_one(engine, input, r.image, &job.progress, r.name);
     input = Image();
     const int w = output.width, h = output.height;
     const std::string ext = output_ext(r);
@@ -350,11 +352,14 @@ void JobStore::run(Job& job) {
     } else {
       job.state = JobState::Failed;
       job.error = e.what();
+      job.error_kind = e.kind();
     }
-  } catch (const std::exception& e) {
+  } catch (...) {
+    const Error e = current_error(r.name + ": upscaling", ErrorKind::Input);
     std::lock_guard<std::mutex> lock(mutex_);
     job.state = JobState::Failed;
-    job.error = std::string("internal error: ") + e.what();
+    job.error = e.what();
+    job.error_kind = e.kind();
   }
   std::lock_guard<std::mutex> lock(mutex_);
   used_bytes_ -= job.held_bytes;

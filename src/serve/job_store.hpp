@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "cli/upscale_image.hpp"
+#include "yamiro/pipeline.hpp"
 #include "yamiro/engine.hpp"
 
 namespace yamiro::serve {
@@ -54,7 +54,7 @@ class ModelCatalog {
 struct JobRequest {
   std::string model_id;
   Precision precision = Precision::Auto;
-  cli::ImageOptions image;
+  ImageOptions image;
   std::string format;  // output extension ".png" ...; "" = the input's format
   int quality = 95;
   std::string name;    // display name only (sanitised); never used as a path

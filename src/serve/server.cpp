@@ -69,6 +69,18 @@ const char* status_text(int status) {
 
 }  // namespace
 
+int http_status(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::Usage: return 400;
+    case ErrorKind::Input: return 422;
+    case ErrorKind::Model: return 500;
+    case ErrorKind::Device: return 503;
+    case ErrorKind::Io: return 500;
+    case ErrorKind::Interrupted: return 503;
+  }
+  return 500;
+}
+
 std::string display_name(const std::string& client_name) {
   std::string base = client_name.substr(client_name.find_last_of("/\\") == std::string::npos ? 0 : client_name.find_last_of("/\\") + 1);
   std::string out;
@@ -156,6 +168,10 @@ struct Server::Impl {
         f(req, res);
       } catch (const HttpError& e) {
         send_error(res, e.status(), e.what());
+      } catch (const Error& e) {
+        const int status = http_status(e.kind());
+        if (status >= 500) spdlog::error("{} {}: {}", req.method, req.path, e.what());
+        send_error(res, status, e.what());
       } catch (const std::exception& e) {
         spdlog::error("{} {}: {}", req.method, req.path, e.what());
         send_error(res, 500, std::string("internal error: ") + e.what());

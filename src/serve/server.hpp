@@ -39,6 +39,10 @@ class Server {
   std::unique_ptr<Impl> impl_;
 };
 
+// The HTTP status a yamiro::Error of this kind answers with (docs/serve.md, "Errors"):
+// usage 400, input 422, model 500, device 503, io 500, interrupted 503. Thread-safe.
+int http_status(ErrorKind kind);
+
 // "photo.png" from whatever a client sent as a file name: the last path component, only
 // letters, digits, '.', '-', '_' and spaces kept (others become '_'), at most 100 chars,
 // never starting with '.'; "image" when nothing is left. For display and download names only.

@@ -4,9 +4,10 @@
 #include <functional>
 #include <string>
 
-#include "video/av.hpp"
+#include "core/av.hpp"
 
 namespace yamiro::video {
+using namespace yamiro::av;  // libav owners and helpers (core)
 
 class AacTranscoder {
  public:

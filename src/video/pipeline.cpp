@@ -10,7 +10,7 @@
 #include <mutex>
 #include <thread>
 
-#include "cli/queue.hpp"  // header-only BoundedQueue, shared with the image pipeline
+#include "core/queue.hpp"
 #include "video/sink.hpp"
 #include "video/source.hpp"
 
@@ -22,7 +22,6 @@ namespace yamiro {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using cli::BoundedQueue;
 using video::DecodedFrame;
 
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }

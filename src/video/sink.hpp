@@ -9,10 +9,11 @@
 #include <vector>
 
 #include "video/audio.hpp"
-#include "video/av.hpp"
+#include "core/av.hpp"
 #include "video/source.hpp"
 
 namespace yamiro::video {
+using namespace yamiro::av;  // libav owners and helpers (core)
 
 class Sink {
  public:

@@ -6,11 +6,12 @@
 #include <functional>
 #include <string>
 
-#include "video/av.hpp"
+#include "core/av.hpp"
 #include "yamiro/image.hpp"
 #include "yamiro/video.hpp"
 
 namespace yamiro::video {
+using namespace yamiro::av;  // libav owners and helpers (core)
 
 struct DecodedFrame {
   std::int64_t index = 0;

@@ -153,3 +153,30 @@ TEST_F(Cli, TorchScriptNeedsTrustModel) {
   for (std::size_t i = 0; i < got.size(); ++i) m = std::max(m, static_cast<double>(std::fabs(got[i] - want[i])));
   EXPECT_LE(m, 1e-4);
 }
+
+// Global options (-q, -v, --no-progress) are accepted before and after the subcommand and
+// listed in each command's --help.
+TEST_F(Cli, GlobalOptionsAfterTheSubcommand) {
+  const std::string in = kFixtures + "/rgb48x60.png";
+  Result r = yamiro("upscale " + in + " -o " + path("a.png") + kTiny + " -q --no-progress");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, "") << "-q after the subcommand keeps stderr quiet";
+  r = yamiro("upscale " + in + " -o " + path("b.png") + kTiny + " -v");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("debug"), std::string::npos) << "-v after the subcommand shows debug lines: " << r.err;
+  r = yamiro("-q upscale " + in + " -o " + path("c.png") + kTiny);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(yamiro("info -q").code, 0);
+  EXPECT_EQ(yamiro("models list -q").code, 0);
+  // An input error, not "arguments were not expected" (exit 2).
+  r = yamiro("video " + path("missing.mp4") + " -v --no-progress");
+  EXPECT_NE(r.code, 2) << r.err;
+  for (const std::string cmd : {"upscale", "video", "bench", "info", "models", "models list"}) {
+    r = yamiro(cmd + " --help");
+    EXPECT_EQ(r.code, 0) << cmd;
+    const std::string out = read_file(path("stdout.txt"));
+    for (const std::string flag : {"--quiet", "--verbose", "--no-progress"})
+      EXPECT_NE(out.find(flag), std::string::npos) << cmd << " --help does not list " << flag;
+  }
+}

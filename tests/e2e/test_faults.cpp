@@ -153,3 +153,29 @@ TEST_F(Faults, UnwritableFolderGivesAClearError) {
   EXPECT_TRUE(contains(r.err(), "cannot create")) << r.err();
   EXPECT_FALSE(fs::exists(output));
 }
+
+// A stage that raises something other than a yamiro::Error (here std::bad_alloc from the
+// encoder once the temporary file is started, and a std::runtime_error in the decoder
+// thread; YAMIRO_TEST_FAULT injects them) fails that input with one line naming it, exit
+// 1, no temporary file, and the process neither aborts nor hangs.
+TEST_F(Faults, AWorkerThrowingANonYamiroExceptionFailsThatInputCleanly) {
+  fs::create_directories(dir_ / "in");
+  fs::create_directories(dir_ / "out");
+  cv::Mat tiny;
+  cv::resize(cv::imread(kFixtures + "/rgb48x60.png"), tiny, cv::Size(12, 10));
+  cv::imwrite((dir_ / "in" / "a.png").string(), tiny);
+  for (const std::string fault : {"encode", "decode"}) {
+    for (const std::string mode : {"", " --sequential"}) {
+      const std::string output = (dir_ / "out" / "a.png").string();
+      const Result r = yamiro("-q upscale " + (dir_ / "in" / "a.png").string() + " -o " + output + kTiny + mode,
+                              "YAMIRO_TEST_FAULT=" + fault);
+      EXPECT_EQ(r.code, 1) << fault << mode << ": " << r.err;
+      EXPECT_EQ(count_lines(r.err), 1) << r.err;
+      EXPECT_TRUE(contains(r.err, fault == "encode" ? "out of memory" : "injected decoder failure")) << r.err;
+      EXPECT_TRUE(contains(r.err, fault == "encode" ? output : (dir_ / "in" / "a.png").string())) << r.err;
+      EXPECT_TRUE(files_in(dir_ / "out").empty()) << fault << mode << ": something was left in the output folder";
+    }
+  }
+  // Without the fault the same command works.
+  EXPECT_EQ(yamiro("-q upscale " + (dir_ / "in" / "a.png").string() + " -o " + (dir_ / "out" / "a.png").string() + kTiny).code, 0);
+}

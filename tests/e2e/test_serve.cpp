@@ -121,6 +121,51 @@ TEST_F(Serve, UploadPollDownloadGivesTheSameBytesAsUpscale) {
   EXPECT_EQ(server->stop(SIGINT), 0) << server->err();
 }
 
+// One per-image path: for every kind of input (gray, RGB, RGBA; 8 and 16 bit; JPEG and
+// PNG; fp32 and bf16) the server's result has the bytes `yamiro upscale` writes.
+TEST_F(Serve, EveryKindOfInputGivesTheBytesOfUpscale) {
+  auto server = start(kEngine);
+  auto c = server->client();
+  const cv::Mat photo = cv::imread(kButterfly, cv::IMREAD_COLOR);
+  ASSERT_FALSE(photo.empty());
+  cv::Mat small, gray, gray16, rgba;
+  cv::resize(photo(cv::Rect(60, 40, 120, 100)), small, cv::Size(40, 33), 0, 0, cv::INTER_AREA);
+  cv::cvtColor(small, gray, cv::COLOR_BGR2GRAY);
+  gray.convertTo(gray16, CV_16U, 257.0);
+  cv::cvtColor(small, rgba, cv::COLOR_BGR2BGRA);
+  rgba.forEach<cv::Vec4b>([](cv::Vec4b& p, const int* pos) { p[3] = static_cast<uchar>(pos[1] * 6); });
+  cv::imwrite(path("gray.jpg"), gray);
+  cv::imwrite(path("rgb.jpg"), small);
+  cv::imwrite(path("gray16.png"), gray16);
+  cv::imwrite(path("rgba.png"), rgba);
+  cv::imwrite(path("rgb.png"), small);
+  struct Case {
+    std::string input, precision, ext;
+  };
+  for (const Case& k : std::vector<Case>{{"gray.jpg", "", ".jpg"},
+                                         {"rgb.jpg", "", ".jpg"},
+                                         {"gray16.png", "", ".png"},
+                                         {"rgba.png", "", ".png"},
+                                         {"rgb.png", "bf16", ".png"},
+                                         {"gray.jpg", "bf16", ".jpg"}}) {
+    std::vector<std::pair<std::string, std::string>> fields;
+    if (!k.precision.empty()) fields.push_back({"precision", k.precision});
+    const auto posted = c.Post("/api/jobs", form(file_bytes(path(k.input)), k.input, fields));
+    ASSERT_TRUE(posted);
+    ASSERT_EQ(posted->status, 202) << posted->body;
+    const std::string id = parse(posted)["id"];
+    const json done = wait_for(c, id);
+    ASSERT_EQ(done["state"], "done") << done.dump();
+    const auto result = c.Get("/api/jobs/" + id + "/result");
+    ASSERT_TRUE(result);
+    ASSERT_EQ(result->status, 200);
+    const std::string want = upscaled_by_cli(path(k.input), k.precision.empty() ? "" : "--precision " + k.precision, k.ext);
+    ASSERT_FALSE(want.empty());
+    EXPECT_TRUE(result->body == want) << k.input << " " << k.precision << ": serve and upscale differ";
+  }
+  EXPECT_EQ(server->stop(SIGINT), 0) << server->err();
+}
+
 TEST_F(Serve, InfoAndModels) {
   auto server = start(kEngine);
   auto c = server->client();

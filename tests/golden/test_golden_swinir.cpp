@@ -11,7 +11,7 @@
 #include "yamiro/engine.hpp"
 #include "yamiro/error.hpp"
 #include "yamiro/model.hpp"
-#include "yamiro/system.hpp"
+#include "yamiro/heuristics.hpp"
 
 using namespace yamiro;
 using namespace yamiro::test;

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "yamiro/bench.hpp"
-#include "yamiro/system.hpp"
+#include "yamiro/heuristics.hpp"
 
 using namespace yamiro;
 

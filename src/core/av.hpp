@@ -13,7 +13,7 @@ extern "C" {
 
 #include "yamiro/error.hpp"
 
-namespace yamiro::video {
+namespace yamiro::av {
 
 struct InputCloser {
   void operator()(AVFormatContext* c) const { avformat_close_input(&c); }
@@ -76,4 +76,4 @@ void route_av_log();
 // Error-level messages video decoders logged since the last call.
 int take_decoder_errors();
 
-}  // namespace yamiro::video
+}  // namespace yamiro::av

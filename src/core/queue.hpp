@@ -5,7 +5,7 @@
 #include <mutex>
 #include <optional>
 
-namespace yamiro::cli {
+namespace yamiro {
 
 template <typename T>
 class BoundedQueue {
@@ -50,4 +50,4 @@ class BoundedQueue {
   bool closed_ = false;
 };
 
-}  // namespace yamiro::cli
+}  // namespace yamiro

@@ -7,7 +7,7 @@
 #include <filesystem>
 
 #include "yamiro/error.hpp"
-#include "yamiro/io.hpp"
+#include "yamiro/atomic_file.hpp"
 
 namespace fs = std::filesystem;
 

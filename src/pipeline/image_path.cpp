@@ -1,4 +1,5 @@
-#include "cli/upscale_image.hpp"
+// One image through the network: the path `upscale`, `serve` and the library share.
+#include "yamiro/pipeline.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +8,7 @@
 #include "yamiro/io.hpp"
 #include "yamiro/system.hpp"
 
-namespace yamiro::cli {
+namespace yamiro {
 
 void check_image_options(const ImageOptions& o) {
   if (!(o.outscale >= 0) || o.outscale > 64) throw Error(ErrorKind::Usage, "--outscale must be a positive factor up to 64");
@@ -43,4 +44,17 @@ Image upscale_image(Engine& engine, const Image& input, const ImageOptions& o, P
   return out;
 }
 
-}  // namespace yamiro::cli
+Image upscale_one(Engine& engine, const Image& input, const ImageOptions& options, Progress* progress,
+                  const std::string& name) {
+  try {
+    return upscale_image(engine, input, options, progress);
+  } catch (const Error&) {
+    throw;
+  } catch (...) {
+    // The engine turns LibTorch's errors into Error(Device) naming the tile; what is left
+    // here (a host allocation in a resize, an OpenCV error) belongs to this image.
+    throw current_error(name + ": upscaling", ErrorKind::Input);
+  }
+}
+
+}  // namespace yamiro

@@ -1,4 +1,4 @@
-#include "video/av.hpp"
+#include "core/av.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -7,7 +7,7 @@
 #include <mutex>
 #include <new>
 
-namespace yamiro::video {
+namespace yamiro::av {
 namespace {
 
 std::atomic<int> g_decoder_errors{0};
@@ -70,4 +70,4 @@ void route_av_log() {
 
 int take_decoder_errors() { return g_decoder_errors.exchange(0); }
 
-}  // namespace yamiro::video
+}  // namespace yamiro::av

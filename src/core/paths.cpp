@@ -1,0 +1,15 @@
+#include "yamiro/paths.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+
+namespace yamiro {
+
+std::string lower_extension(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext;
+}
+
+}  // namespace yamiro
