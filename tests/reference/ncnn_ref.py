@@ -736,6 +736,7 @@ class Scale(Layer):
         super().__init__(desc)
         self.size = P(self.p, 0, 0)
         self.bias_term = P(self.p, 1, 0)
+        self.scale = self.bias = None
 
     def load_model(self, mb):
         if self.size == -233:
@@ -1072,6 +1073,7 @@ class Padding(Layer):
         self.value = float(P(p, 5, 0.0))
         self.per_channel = P(p, 6, 0)
         self.front, self.behind = P(p, 7, 0), P(p, 8, 0)
+        self.pc = None
 
     def load_model(self, mb):
         self.pc = mb.load(self.per_channel, 1, self.name) if self.per_channel else None
