@@ -11,10 +11,11 @@ its 8-bit PNG against the reference's 8-bit output (same +0.5/truncate rule) is 
 crop. The peers store and compute in fp16 (their fp16 storage on lavapipe), so ~50-60 dB
 is expected, not equality. Exit status 1 if any PSNR is below --min-db (default 45).
 
-Pixels the reference writes as 0 are left out of the PSNR (their share is printed): the
+Pixels the reference writes as 0..3 are left out of the PSNR (their share is printed): the
 peers' output shaders convert with `clamp(uint(floor(v * 255 + 0.5)), 0, 255)`, and uint()
-of a negative float is undefined in GLSL; lavapipe makes it 0xFFFFFFFF, so a slightly
-negative output (the black outlines of a drawing) comes out as 255 or 0 at random.
+of a negative float is undefined in GLSL; lavapipe makes it 0xFFFFFFFF, so an output a
+little below zero (the black outlines of a drawing) comes out as 255 instead of 0, and
+near zero the peer's fp16 error decides which. 3 levels of margin cover that error.
 """
 import argparse
 import json
@@ -36,6 +37,7 @@ DATA = '/usr/share/doc/opencv-doc/examples/data'
 # JPEG noise) and a photo
 CROPS = [('HappyFish.jpg', 'fish', 40, 30, 64, 64), ('baboon.jpg', 'baboon', 200, 100, 64, 64)]
 LVP = '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json'
+DARK_MARGIN = 4  # pixels the reference writes below this are not compared (see above)
 
 
 def peer_command(name, m, pkg, src, dst):
@@ -111,7 +113,7 @@ def main():
                 ref = Fm.to_u8(y)
                 if ref.shape != peer.shape:
                     sys.exit(f'compare_peers: {name}: reference {ref.shape} vs peer {peer.shape}')
-                keep = ref >= 1
+                keep = ref >= DARK_MARGIN
                 d = np.abs(ref.astype(int) - peer.astype(int))[keep]
                 row[label] = dict(psnr=round(psnr(ref[keep], peer[keep]), 2), max_abs=int(d.max()),
                                   frac_diff=round(float((d > 0).mean()), 4),
@@ -120,7 +122,7 @@ def main():
             tr = time.time() - t0
             results[name] = row
             peer_name = os.path.basename(cmd[0])
-            cells = ' | '.join(f"{v['psnr']:.2f} dB (max {v['max_abs']}, {100 * v['excluded']:.1f} % at 0)"
+            cells = ' | '.join(f"{v['psnr']:.2f} dB (max {v['max_abs']}, {100 * v['excluded']:.1f} % dark)"
                                for v in row.values())
             print(f'| {name} | {peer_name} | {cells} | {tp:.0f} | {tr:.0f} |', flush=True)
     if args.json:

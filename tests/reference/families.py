@@ -77,12 +77,38 @@ MODELS = _models()
 _nets = {}
 
 
+def model_dirs():
+    """yamiro's model cache folders, where scripts/fetch-models.sh installs NAME.param/.bin."""
+    dirs = []
+    if os.environ.get('YAMIRO_MODELS'):
+        dirs.append(os.environ['YAMIRO_MODELS'])
+    if os.environ.get('XDG_CACHE_HOME'):
+        dirs.append(os.path.join(os.environ['XDG_CACHE_HOME'], 'yamiro', 'models'))
+    elif os.environ.get('HOME'):
+        dirs.append(os.path.join(os.environ['HOME'], '.cache', 'yamiro', 'models'))
+    return dirs
+
+
+def model_files(name, package=PACKAGE):
+    """(param, bin) of a model: in the unpacked package, else installed under its name in
+    yamiro's model cache; None if neither has it."""
+    m = MODELS[name]
+    cands = [(os.path.join(package, m['param']), os.path.join(package, m['bin']))]
+    cands += [(os.path.join(d, name + '.param'), os.path.join(d, name + '.bin')) for d in model_dirs()]
+    for p, b in cands:
+        if os.path.isfile(p) and os.path.isfile(b):
+            return p, b
+    return None
+
+
 def load(name, package=PACKAGE):
     key = (name, package)
     if key not in _nets:
-        m = MODELS[name]
+        files = model_files(name, package)
+        if files is None:
+            raise R.NcnnError(f"{name}: not in {package} nor installed (scripts/fetch-models.sh {name})")
         _nets.clear()  # one network at a time keeps memory low
-        _nets[key] = R.Net(os.path.join(package, m['param']), os.path.join(package, m['bin']))
+        _nets[key] = R.Net(*files)
     return _nets[key]
 
 
