@@ -468,8 +468,9 @@ class Deconvolution(ConvBase):
             elif -234 in (pl, pr, pt, pb):
                 t, l = hcut - hcut // 2, wcut - wcut // 2
             else:
-                t, l = 0, 0
-                hcut = wcut = 0
+                # ncnn leaves the output unset here (an error), so do we
+                raise NcnnError(f"{self.desc.type} {self.name}: output size {self.out_w}x{self.out_h} "
+                                f"needs pads -233 or -234")
             y = y[:, t:y.shape[1] - (hcut - t), l:y.shape[2] - (wcut - l)]
         if y.shape[1] <= 0 or y.shape[2] <= 0:
             raise NcnnError(f"{self.desc.type} {self.name}: empty output")

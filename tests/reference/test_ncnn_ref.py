@@ -219,6 +219,25 @@ class Layers(unittest.TestCase):
         lyr = with_weights(layer('Deconvolution', {0: 2, 1: 3, 3: 2, 4: 1, 5: 1, 6: 54}), w, b)
         close(self, lyr.forward([torch.from_numpy(x)])[0], ncnn_deconv(x, w, b, 2, 3, 2, 1)[:, 1:-1, 1:-1], 1e-4)
 
+    def test_deconvolution_output_size_and_pad(self):
+        x = RNG.standard_normal((3, 4, 5)).astype(np.float32)
+        w = RNG.standard_normal(2 * 3 * 3 * 3).astype(np.float32)
+        b = RNG.standard_normal(2).astype(np.float32)
+        full = ncnn_deconv(x, w, b, 2, 3, 2, 1)  # 9 x 11
+        # output_w/h with SAME_UPPER: cut (11-10)/2=0 left, 1 right; (9-8): 0 top, 1 bottom
+        lyr = with_weights(layer('Deconvolution', {0: 2, 1: 3, 3: 2, 4: -233, 5: 1, 6: 54, 20: 10, 21: 8}), w, b)
+        close(self, lyr.forward([torch.from_numpy(x)])[0], full[:, 0:8, 0:10], 1e-4)
+        lyr = with_weights(layer('Deconvolution', {0: 2, 1: 3, 3: 2, 4: -234, 5: 1, 6: 54, 20: 10, 21: 8}), w, b)
+        close(self, lyr.forward([torch.from_numpy(x)])[0], full[:, 1:9, 1:11], 1e-4)
+        # output_pad: one more row/column holding only the bias
+        lyr = with_weights(layer('Deconvolution', {0: 2, 1: 3, 3: 2, 5: 1, 6: 54, 18: 1}), w, b)
+        y = lyr.forward([torch.from_numpy(x)])[0]
+        close(self, y[:, :9, :11], full, 1e-4)
+        close(self, y[:, 9, :], np.repeat(b[:, None], 12, 1), 1e-6)
+        with self.assertRaises(R.NcnnError):
+            with_weights(layer('Deconvolution', {0: 2, 1: 3, 3: 2, 5: 1, 6: 54, 20: 10, 21: 8}), w, b) \
+                .forward([torch.from_numpy(x)])
+
     def test_deconvolution_depthwise(self):
         x = torch.randn(2, 3, 3)
         w = torch.randn(2 * 9)
