@@ -365,6 +365,13 @@ class Layers(unittest.TestCase):
                     ref[:, i, j] = sum(wy[a] * sum(wx[b] * xn[:, ty[a], tx[b]] for b in range(4))
                                        for a in range(4))
             close(self, c, ref, 1e-5)
+        # the step is in/out, not 1/scale: PyTorch's scale_factor= differs when in*scale is not whole
+        x81 = torch.rand(1, 81, 81)
+        c = layer('Interp', {0: 3, 1: 0.75, 2: 0.75}).forward([x81])[0]
+        close(self, c, torch.nn.functional.interpolate(x81[None], size=(60, 60), mode='bicubic',
+                                                       align_corners=False)[0], 2e-5)
+        self.assertGreater(float((c - torch.nn.functional.interpolate(
+            x81[None], scale_factor=0.75, mode='bicubic', align_corners=False)[0]).abs().max()), 0.1)
         # output size form
         self.assertEqual(tuple(layer('Interp', {0: 2, 3: 7, 4: 9}).forward([x])[0].shape), (2, 7, 9))
 
