@@ -12,6 +12,9 @@ PACKAGES=(
   opencv-doc
   libcpp-httplib-dev chromium
   clang libclang-rt-14-dev
+  # tests/reference (issue 13): the Python ncnn reference, and the peer binaries it is
+  # checked against on Mesa's lavapipe CPU Vulkan driver
+  python3-torch python3-numpy python3-opencv mesa-vulkan-drivers libvulkan1
 )
 
 missing=()
