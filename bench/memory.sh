@@ -13,7 +13,7 @@ $y -q upscale /usr/share/doc/opencv-doc/examples/data/chicky_512.png -o "$work/i
 /usr/bin/time -v $y -q upscale "$work/in2048.png" -o "$work/out.png" -m "$model" --tile "$tile" 2> "$work/time.txt"
 rss_kb=$(awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); print $2}' "$work/time.txt")
 # Baseline process: the same binary loading the model and doing a tiny image.
-/usr/bin/time -v $y -q upscale ../shared/fixtures/rgb48x60.png -o "$work/tiny.png" -m "$model" --tile "$tile" 2> "$work/time0.txt" || true
+/usr/bin/time -v $y -q upscale tests/data/fixtures/rgb48x60.png -o "$work/tiny.png" -m "$model" --tile "$tile" 2> "$work/time0.txt" || true
 base_kb=$(awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); print $2}' "$work/time0.txt")
 in_mb=$(( 2048 * 2048 * 3 / 1048576 ))
 out_mb=$(( 8192 * 8192 * 3 / 1048576 ))

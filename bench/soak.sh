@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-4000}
-model=${2:-${YAMIRO_FIXTURES:-../shared/fixtures}/compact-x4-nc4-nf16.param}
+model=${2:-tests/data/fixtures/compact-x4-nc4-nf16.param}
 y=./build/yamiro
 [ -x "$y" ] || { echo "soak: build yamiro first (scripts/build.sh)" >&2; exit 2; }
 work=$(mktemp -d)

@@ -5,7 +5,7 @@
 # baseline, batch 1 and 4, fp16 and fp32; a short throughput/thermal run), writing
 # everything under $OUT.
 # Before sending: bash scripts/prepare-gpu-check.sh (copies Debian's spdlog/fmt headers,
-# GoogleTest sources, the fixtures and the fetched models into third_party/gpu/), then run
+# GoogleTest sources and the fetched models into third_party/gpu/), then run
 # with  carry: ["third_party/gpu"]  command: bash scripts/gpu-check.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -27,8 +27,7 @@ stamp "configure + build (torch $TV, C++$STD)"
 {
   cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$TP" -DCMAKE_CXX_STANDARD=$STD \
     -DYAMIRO_WITH_OPENCV=OFF -DYAMIRO_WITH_FFMPEG=OFF -DYAMIRO_SPDLOG_HEADER_ONLY=ON \
-    -DYAMIRO_VENDOR_HEADERS="$PWD/$V/include" -DYAMIRO_GTEST_SOURCE="$PWD/$V/googletest" \
-    -DYAMIRO_FIXTURES="$PWD/$V/fixtures" &&
+    -DYAMIRO_VENDOR_HEADERS="$PWD/$V/include" -DYAMIRO_GTEST_SOURCE="$PWD/$V/googletest" &&
   cmake --build build-gpu -j "$(nproc)" --target yamiro yamiro_unit_tests -- -k 0
 } > "$OUT/build.log" 2>&1 || { grep -E "error|Error" "$OUT/build.log" | head -60; stamp "build failed"; exit 1; }
 stamp "info"

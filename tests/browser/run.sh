@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Browser test of the `yamiro serve` page: headless Chromium driven by playwright-core.
-# Usage: run.sh YAMIRO_BIN FIXTURES_DIR. Exits 77 (CTest: skipped) when Chromium, Node.js
+# Usage: run.sh YAMIRO_BIN [FIXTURES_DIR] (default tests/data/fixtures: the tiny compact x4 model and
+# rgb48x60.png come from there). Exits 77 (CTest: skipped) when Chromium, Node.js
 # or playwright-core is missing, saying which. YAMIRO_SCREENSHOT=FILE keeps the screenshot.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -11,4 +12,5 @@ if [ ! -d "$here/node_modules/playwright-core" ]; then
   echo "SKIPPED: playwright-core is not installed in tests/browser; run scripts/setup.sh (npm ci --prefix tests/browser)"
   exit 77
 fi
-exec node "$here/serve.test.mjs" "$1" "$2" "$chromium"
+fixtures="${2:-$here/../data/fixtures}"
+exec node "$here/serve.test.mjs" "$1" "$fixtures" "$chromium"

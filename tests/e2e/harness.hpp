@@ -20,6 +20,8 @@ namespace fs = std::filesystem;
 namespace e2e {
 
 inline const std::string kBin = YAMIRO_BIN;
+// tests/data/fixtures: the tiny RRDB/Compact models in every format, their goldens and
+// rgb48x60.png (made by tests/fixtures/make_fixtures.py).
 inline const std::string kFixtures = YAMIRO_FIXTURES;
 inline const std::string kTiny = " -m " + kFixtures + "/compact-x4-nc4-nf16.param";
 inline const std::string kButterfly = "/usr/share/doc/opencv-doc/examples/dnn_superres/butterfly.png";

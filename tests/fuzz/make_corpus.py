@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the fuzz seed corpus (tests/fuzz/corpus/<target>/) from the shared model
-fixtures, the opencv-doc example images and a few hand-made headers. Standard library
+"""Writes the fuzz seed corpus (tests/fuzz/corpus/<target>/) from the model fixtures in
+tests/data/fixtures, the opencv-doc example images and a few hand-made headers. Standard library
 only. Run once; the output is committed (a few hundred KiB).
 
     python3 tests/fuzz/make_corpus.py [FIXTURES_DIR]
@@ -12,7 +12,7 @@ import zipfile
 import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FIX = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "..", "shared", "fixtures")
+FIX = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "data", "fixtures")
 DOC = "/usr/share/doc/opencv-doc/examples/data"
 OUT = os.path.join(HERE, "corpus")
 

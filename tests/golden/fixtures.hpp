@@ -1,4 +1,5 @@
-// Helpers for tests that use ../shared/fixtures.
+// Helpers for tests that use the model fixtures in tests/data/fixtures (YAMIRO_FIXTURES; made by
+// tests/fixtures/make_fixtures.py) and the golden input tests/data/rgb48x60.rgb (YAMIRO_TEST_DATA).
 #pragma once
 #include <cmath>
 #include <cstdlib>

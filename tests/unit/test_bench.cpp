@@ -1,4 +1,5 @@
-// Bench building blocks: FLOP counts, the sampler's thread, the report and its schema.
+// Bench building blocks: FLOP counts, the sampler's thread, the report and its schema, the
+// statistics of timings (median, p90) and the synthetic input image.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -89,4 +90,20 @@ TEST(Report, RendersEverySectionFromTheJsonSchema) {
   // A document with nothing run still renders and says what is missing.
   const std::string empty = render_report_html({{"model", "m"}});
   EXPECT_NE(empty.find("not run (--latency)"), std::string::npos);
+}
+
+TEST(Stats, MedianAndP90Interpolate) {
+  const Stats s = summarize({5, 1, 4, 2, 3});
+  EXPECT_DOUBLE_EQ(s.median, 3);
+  EXPECT_DOUBLE_EQ(s.p90, 4.6);
+  EXPECT_DOUBLE_EQ(s.mean, 3);
+  EXPECT_DOUBLE_EQ(s.min, 1);
+  EXPECT_DOUBLE_EQ(s.max, 5);
+  EXPECT_DOUBLE_EQ(summarize({2, 4}).median, 3);
+  EXPECT_EQ(summarize({}).count, 0);
+}
+
+TEST(Bench, SyntheticImageIsReproducible) {
+  EXPECT_EQ(synthetic_image(32, 16, 3).data, synthetic_image(32, 16, 3).data);
+  EXPECT_NE(synthetic_image(32, 16, 3).data, synthetic_image(32, 16, 4).data);
 }
