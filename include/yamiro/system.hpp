@@ -49,9 +49,7 @@ struct DeviceProfile {
 };
 DeviceProfile device_profile();
 
-// Precision `auto` resolves to fp16 on CUDA/MPS, bf16 on a CPU with AVX512-BF16 or AMX,
-// else fp32. An explicit choice is returned unchanged.
-Precision choose_precision(Precision requested, DeviceKind device, const CpuFeatures& cpu);
+// Precision `auto` is chosen by measurement: see yamiro/autotune.hpp.
 
 // Largest tile (input pixels a side) whose estimated working set for `batch` tiles fits in
 // `budget_bytes`; 0 (= whole image) when the whole image fits. Never below 32.

@@ -68,7 +68,10 @@ json latency_run(const Model& model, EngineOptions eo, const BenchFlags& f, cons
   Engine probe(model, eo);
   const EngineSetup setup = probe.setup();
   const double peak = measure_conv_peak_gflops(eo.device, setup.precision, setup.channels_last, setup.threads);
+  const Precision requested = eo.precision;
+  // The timed engines run what `auto` settled on, path included (Winograd or direct fp32).
   eo.precision = setup.precision;
+  eo.winograd = setup.winograd;
   LatencyOptions lo;
   lo.sizes = sizes;
   lo.warmup = f.warmup;
@@ -76,7 +79,10 @@ json latency_run(const Model& model, EngineOptions eo, const BenchFlags& f, cons
   lo.baseline = f.baseline;
   lo.height = f.height;
   // GFLOP/s below counts direct-convolution FLOPs, so Winograd runs can pass 100% of peak.
-  std::fprintf(stderr, "latency, %s on %s, batch %d, %d threads%s; conv peak %.0f GFLOP/s\n", to_string(setup.precision),
+  const std::string label = requested == Precision::Auto ? std::string("auto: ") + to_string(setup.precision) + " (" +
+                                                                setup.precision_reason + ")"
+                                                          : std::string(to_string(setup.precision));
+  std::fprintf(stderr, "latency, %s on %s, batch %d, %d threads%s; conv peak %.0f GFLOP/s\n", label.c_str(),
                setup.device.c_str(), eo.batch, setup.threads, setup.winograd ? ", winograd 3x3" : "", peak);
   std::fprintf(stderr, "%6s %5s %10s %10s %9s %9s %7s %8s %11s %8s\n", "size", "tile", "median s", "p90 s", "out Mpx/s", "GFLOP/s",
                "% peak", "RSS MiB", "baseline s", "speedup");
@@ -98,7 +104,8 @@ json latency_run(const Model& model, EngineOptions eo, const BenchFlags& f, cons
                  r.has_baseline ? (std::to_string(r.speedup).substr(0, 4) + "x").c_str() : "-");
     rows.push_back(row);
   });
-  return {{"precision", to_string(setup.precision)}, {"batch", eo.batch}, {"device", setup.device},
+  return {{"precision", to_string(setup.precision)}, {"requested", to_string(requested)},
+          {"precision_reason", setup.precision_reason}, {"batch", eo.batch}, {"device", setup.device},
           {"winograd", setup.winograd}, {"conv_peak_gflops", peak}, {"rows", rows}};
 }
 

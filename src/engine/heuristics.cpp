@@ -27,12 +27,6 @@ const char* to_string(Precision p) {
   return "?";
 }
 
-Precision choose_precision(Precision requested, DeviceKind device, const CpuFeatures& cpu) {
-  if (requested != Precision::Auto) return requested;
-  if (device == DeviceKind::CUDA || device == DeviceKind::MPS) return Precision::FP16;
-  return (cpu.avx512_bf16 || cpu.amx_bf16) ? Precision::BF16 : Precision::FP32;
-}
-
 std::uint64_t forward_bytes(const ArchInfo& arch, int bytes_per_value, int w, int h) {
   const std::uint64_t px = static_cast<std::uint64_t>(w) * static_cast<std::uint64_t>(h);
   const auto hp = [&](const char* k) { return static_cast<std::uint64_t>(arch.hyper.count(k) ? arch.hyper.at(k) : 0); };
