@@ -1,6 +1,9 @@
 // Precision `auto` by measurement: a short convolution timed once per machine in each
 // candidate precision and path, the figures cached as JSON in yamiro's cache folder, and
 // the choice made from them. Torch-free; the measurement itself lives in the engine.
+// Thread-safety: every function here may be called from any thread (the pure ones share
+// no state; auto_probe() serialises on a mutex). Two processes writing the cache at once
+// each rename a complete file: the last one wins, neither leaves a partial file.
 #pragma once
 #include <optional>
 #include <string>
