@@ -56,7 +56,8 @@ DeviceProfile device_profile();
 int auto_tile(const ArchInfo& arch, int bytes_per_value, std::uint64_t budget_bytes, int width, int height, int batch);
 
 // On a CPU, tiles that keep activations near the caches run faster than the whole image
-// (memory-bound convolutions): the preferred tile side for this architecture.
+// (memory-bound convolutions): the preferred tile side for this architecture, as measured
+// on one CPU (see README, "Default tile size"; not measured per machine).
 int cpu_preferred_tile(const ArchInfo& arch);
 
 // The tile `--tile auto` resolves to: the memory-budget tile, and on a CPU no larger than

@@ -73,6 +73,9 @@ int cpu_preferred_tile(const ArchInfo& arch) {
   // SRVGGNetCompact x4fast: tile 128 0.69 s, 256 0.68 s, whole image 1.34 s.
   // SwinIR: not measured; attention cost per pixel does not grow with the tile (fixed
   // windows), so the RRDBNet figure is used (rounded to the window by the engine).
+  // Not measured per machine, unlike precision auto: the effect is the whole network's
+  // working set, which one convolution does not show, and timing the network at several
+  // tile sizes takes seconds (x4fast) to minutes (x4plus) per model on 2 cores.
   return arch.arch == "RRDBNet" || arch.arch == "SwinIR" ? 128 : 256;
 }
 
