@@ -3,10 +3,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli/common.hpp"
+#include "yamiro/autotune.hpp"
 #include "yamiro/io.hpp"
 #include "yamiro/model.hpp"
 #include "yamiro/heuristics.hpp"
@@ -36,6 +38,14 @@ nlohmann::json os_json() {
   return os;
 }
 
+// Precision auto on one device: the measured figures (cached per machine) and the choice.
+nlohmann::json precision_probe(const std::string& device, DeviceKind kind) {
+  const ProbeResult r = auto_probe(device, 0);
+  AutoChoice c = choose_auto(r.candidates, kind, winograd_env_allows());
+  if (r.source == "disabled") c.reason = "not measured (" + r.note + "): " + std::string(to_string(c.precision));
+  return nlohmann::json::parse(probe_json(r, c));
+}
+
 }  // namespace
 
 nlohmann::json system_profile() {
@@ -59,6 +69,13 @@ nlohmann::json system_profile() {
     cuda.push_back({{"name", d.name}, {"memory_bytes", d.total_bytes},
                     {"compute_capability", std::to_string(d.cc_major) + "." + std::to_string(d.cc_minor)}});
   const DeviceKind best = dev.mps ? DeviceKind::MPS : dev.cuda_devices > 0 ? DeviceKind::CUDA : DeviceKind::CPU;
+  const std::string best_name = best == DeviceKind::MPS ? "mps" : best == DeviceKind::CUDA ? "cuda:0" : "cpu";
+  nlohmann::json probes = {{"cpu", precision_probe("cpu", DeviceKind::CPU)}};
+  if (best != DeviceKind::CPU) probes[best_name] = precision_probe(best_name, best);
+  const auto choice_text = [](const nlohmann::json& p) {
+    const auto& c = p["choice"];
+    return c["precision"].get<std::string>() + (c["winograd"].get<bool>() ? "-winograd" : "");
+  };
   return {
       {"yamiro", YAMIRO_VERSION},
       {"os", os_json()},
@@ -69,9 +86,13 @@ nlohmann::json system_profile() {
                      {"ffmpeg", video_available() ? video_library_version() : "not built"}}},
       {"devices",
        {{"cuda_built", dev.cuda_built}, {"cuda_devices", dev.cuda_devices}, {"cuda", cuda}, {"mps", dev.mps},
-        {"auto", best == DeviceKind::MPS ? "mps" : best == DeviceKind::CUDA ? "cuda:0" : "cpu"},
-        {"precision_auto", {{"cpu", to_string(choose_precision(Precision::Auto, DeviceKind::CPU, cpu))},
-                            {"cuda", to_string(choose_precision(Precision::Auto, DeviceKind::CUDA, cpu))}}}}},
+        {"auto", best_name},
+        // What precision auto runs: measured on the CPU and on the auto device; "cuda" is
+        // the unmeasured fallback when there is no CUDA device to measure.
+        {"precision_auto", {{"cpu", choice_text(probes["cpu"])},
+                            {"cuda", best == DeviceKind::CUDA ? choice_text(probes[best_name])
+                                                              : std::string(to_string(fallback_precision(DeviceKind::CUDA)))}}},
+        {"precision_probe", probes}}},
       {"model_dirs", model_dirs()},
       {"models", models},
   };
@@ -101,8 +122,29 @@ int run_info(bool json) {
               << " MiB, compute capability " << d["compute_capability"].get<std::string>() << "\n";
   std::cout << "MPS:        " << (p["devices"]["mps"].get<bool>() ? "available" : "not available") << "\n"
             << "auto:       " << p["devices"]["auto"].get<std::string>() << ", precision cpu="
-            << p["devices"]["precision_auto"]["cpu"].get<std::string>() << " cuda=" << p["devices"]["precision_auto"]["cuda"].get<std::string>() << "\n"
-            << "Model dirs: ";
+            << p["devices"]["precision_auto"]["cpu"].get<std::string>() << " cuda=" << p["devices"]["precision_auto"]["cuda"].get<std::string>() << "\n";
+  for (const auto& [device, probe] : p["devices"]["precision_probe"].items()) {
+    std::cout << "Precision:  " << device << ": ";
+    if (probe["candidates"].empty()) std::cout << "not measured";
+    for (const auto& c : probe["candidates"]) {
+      std::cout << c["name"].get<std::string>() << " ";
+      if (!c["error"].get<std::string>().empty()) std::cout << "failed (" << c["error"].get<std::string>() << ")";
+      else std::cout << std::fixed << std::setprecision(2) << c["seconds"].get<double>() * 1e3 << " ms, error "
+                     << std::scientific << std::setprecision(1) << c["rel_error"].get<double>() << std::defaultfloat;
+      std::cout << "; ";
+    }
+    const std::string source = probe["source"].get<std::string>(), file = probe["cache_file"].get<std::string>();
+    std::cout << "\n            -> " << probe["choice"]["reason"].get<std::string>() << "\n            (";
+    if (!probe["candidates"].empty())
+      std::cout << probe["shape"].get<std::string>() << "; measured " << probe["measured_at"].get<std::string>() << " in "
+                << std::fixed << std::setprecision(2) << probe["probe_seconds"].get<double>() << " s at load "
+                << std::setprecision(1) << probe["load_per_cpu"].get<double>() << std::defaultfloat << " per CPU";
+    if (source == "cache") std::cout << ", read from " << file;
+    else if (!file.empty()) std::cout << ", cached in " << file;
+    if (probe.contains("note")) std::cout << (probe["candidates"].empty() ? "" : "; ") << probe["note"].get<std::string>();
+    std::cout << ")\n";
+  }
+  std::cout << "Model dirs: ";
   for (const auto& d : p["model_dirs"]) std::cout << d.get<std::string>() << "  ";
   std::cout << "\nModels:     ";
   for (const auto& m : p["models"]) std::cout << m["name"].get<std::string>() << " (" << m["path"].get<std::string>() << ")  ";
