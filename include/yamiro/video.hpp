@@ -28,6 +28,18 @@ struct VideoOptions {
   std::int64_t probe_size = 5'000'000;        // bytes the demuxer may read to probe streams
   double io_timeout_s = 30;     // a blocking read that makes no progress this long is aborted
   int queue_frames = 3;         // frames waiting between two stages
+  // Input beyond files: a demuxer by name (ffmpeg's input -f, "" = probe) and demuxer or
+  // protocol options (rtsp_transport=tcp, listen=1, timeout=...).
+  std::string input_format;
+  bool silence_ends_stream = false;  // io_timeout_s without data after the first frame = end (streams)
+  std::vector<std::pair<std::string, std::string>> input_opts;
+  // Output: a muxer by name (ffmpeg's -f; "" = from the extension) and muxer or protocol
+  // options (movflags=+frag_keyframe, ...).
+  std::string output_format;
+  std::vector<std::pair<std::string, std::string>> muxer_opts;
+  // --segment I/N: only the I-th of N keyframe-aligned pieces, video only, tagged for --join.
+  int segment_index = -1;       // -1 = the whole video
+  int segment_count = 0;
 };
 
 // Shared with the caller while a video runs. Thread-safe: the pipeline writes, anyone reads.
@@ -50,6 +62,15 @@ struct VideoResult {
   double seconds = 0;                // wall time of the whole run
   double infer_seconds = 0;          // time spent in the engine
   double duration_s = 0;             // of the video written
+  double first_time_s = 0, last_time_s = 0;  // timestamps of the first and last frame written
+  bool skipped = false;              // --skip-existing found the piece complete
+};
+
+// Lists the segment layout of a seekable video: the N pieces, split at keyframes.
+struct SegmentInfo {
+  int index = 0, count = 0;
+  std::int64_t frames = 0;                  // frames of the piece (packets of its time range)
+  double first_time_s = 0, last_time_s = 0; // timestamps of its first and last frame
 };
 
 // Upscales `input` into `output` (the container is chosen by `output`'s extension; the
@@ -60,6 +81,23 @@ struct VideoResult {
 // Not thread-safe for one engine: one run at a time.
 VideoResult upscale_video(const std::string& input, const std::string& output, Engine& engine, const VideoOptions& options,
                           VideoProgress& progress);
+
+// The I-th piece of `input` cut in options.segment_count at keyframes (demuxes the whole
+// video once, decodes nothing). Throws Error(Input) naming `input` when it cannot be
+// read or seeked, or has fewer keyframes than pieces.
+SegmentInfo plan_segment(const std::string& input, const VideoOptions& options);
+
+// True when `part` is a complete piece options.segment_index/segment_count of `input`
+// (its tags and frame count match the plan); false when it is absent or incomplete.
+bool segment_complete(const std::string& input, const std::string& part, const VideoOptions& options);
+
+// Remuxes the pieces `parts` (in order, without re-encoding) into `output` with the
+// audio, subtitles, chapters and metadata of `input`. Throws Error(Input) naming the piece
+// that is missing, out of order, of another video, cut short or encoded differently, so
+// that the pieces must tile `input`'s timeline exactly; Error(Io) when writing fails.
+// The result has frames, codec, size, duration and stream counts.
+VideoResult join_video(const std::string& input, const std::vector<std::string>& parts, const std::string& output,
+                       const VideoOptions& options);
 
 // True when yamiro was built with FFmpeg.
 bool video_available();

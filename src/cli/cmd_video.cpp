@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -26,13 +27,44 @@ namespace {
 
 struct VideoFlags {
   std::string input, output, audio = "copy";
-  std::vector<std::string> encoder_opts;
+  std::vector<std::string> encoder_opts, input_opts, muxer_opts, join;
+  std::string segment;
   double outscale = 0;
   long long max_pixels = 8192LL * 8192LL;
-  bool overwrite = false, json = false;
+  bool overwrite = false, skip_existing = false, json = false;
   VideoOptions video;
   EngineFlags engine;
 };
+
+// A libavformat URL (tcp://, rtsp://, pipe:0...) rather than a path.
+bool is_url(const std::string& s) {
+  const auto colon = s.find(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  for (std::size_t i = 0; i < colon; ++i)
+    if (!std::isalnum(static_cast<unsigned char>(s[i])) && s[i] != '+' && s[i] != '-' && s[i] != '.') return false;
+  return s.compare(colon, 3, "://") == 0 || s.compare(0, colon, "pipe") == 0;
+}
+
+// "-" is stdin/stdout, as for ffmpeg.
+std::string stream_name(const std::string& s, const char* pipe) { return s == "-" ? pipe : s; }
+
+std::vector<std::pair<std::string, std::string>> key_values(const std::vector<std::string>& items, const char* flag) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& kv : items) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) throw Error(ErrorKind::Usage, std::string(flag) + " takes key=value, not '" + kv + "'");
+    out.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return out;
+}
+
+// Written in place (no temporary file, no rename): stdout, URLs, FIFOs and devices.
+bool direct_output(const std::string& output) {
+  if (is_url(output)) return true;
+  std::error_code ec;
+  const auto st = fs::status(output, ec);
+  return !ec && fs::exists(st) && !fs::is_regular_file(st) && !fs::is_directory(st);
+}
 
 // Containers kept from the input when no -o is given; anything else becomes .mkv, which
 // takes every codec and stream kind yamiro writes.
@@ -141,6 +173,49 @@ class InterruptDeadline {
   bool done_ = false;
 };
 
+// --join: the pieces remuxed, with the source's other streams, into one file.
+int run_join(const VideoFlags& f, const std::string& input) {
+  if (f.output.empty()) throw Error(ErrorKind::Usage, "--join needs -o OUT");
+  const std::string output = stream_name(f.output, "pipe:1");
+  const bool direct = direct_output(output);
+  std::error_code ec;
+  if (!direct && !f.overwrite && fs::exists(output, ec)) throw Error(ErrorKind::Io, output + ": exists (use --overwrite)");
+  for (const auto& p : f.join)
+    if (!direct && (fs::path(p).lexically_normal() == fs::path(output).lexically_normal() || same_file(p, output)))
+      throw Error(ErrorKind::Usage, output + ": output would replace the piece " + p);
+  nlohmann::json line = {{"input", f.input}, {"output", f.output}, {"pieces", f.join.size()}};
+  VideoResult r;
+  try {
+    if (direct) r = join_video(input, f.join, output, f.video);
+    else write_file_atomic(output, [&](const std::string& tmp) { r = join_video(input, f.join, tmp, f.video); }, f.overwrite);
+  } catch (const Error& e) {
+    if (f.json) {
+      line.update({{"status", "failed"}, {"error", e.what()}});
+      std::cout << line.dump() << std::endl;
+    }
+    throw;
+  }
+  spdlog::info("{} pieces -> {}: {} frames {}x{} ({}), {:.1f} s of video in {:.1f} s; audio: {} copied, {} transcoded, {} dropped",
+               f.join.size(), output, r.frames, r.out_width, r.out_height, r.codec, r.duration_s, r.seconds, r.audio_copied,
+               r.audio_transcoded, r.audio_dropped);
+  if (f.json) {
+    line.update({{"status", "done"},
+                 {"frames", r.frames},
+                 {"width", r.out_width},
+                 {"height", r.out_height},
+                 {"codec", r.codec},
+                 {"pix_fmt", r.pix_fmt},
+                 {"duration", r.duration_s},
+                 {"first_timestamp", r.first_time_s},
+                 {"last_timestamp", r.last_time_s},
+                 {"seconds", r.seconds},
+                 {"audio", {{"copied", r.audio_copied}, {"transcoded", r.audio_transcoded}, {"dropped", r.audio_dropped}}},
+                 {"subtitles", {{"copied", r.subtitles_copied}, {"dropped", r.subtitles_dropped}}}});
+    std::cout << line.dump() << std::endl;
+  }
+  return kExitOk;
+}
+
 int run_video(VideoFlags& f, const GlobalFlags& g) {
   VideoOptions& o = f.video;
   if (f.audio == "copy") o.audio = AudioMode::Copy;
@@ -153,40 +228,89 @@ int run_video(VideoFlags& f, const GlobalFlags& g) {
   if (f.max_pixels < 1) throw Error(ErrorKind::Usage, "--max-pixels must be positive");
   o.outscale = f.outscale;
   o.max_pixels = f.max_pixels;
-  for (const auto& kv : f.encoder_opts) {
-    const auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) throw Error(ErrorKind::Usage, "--encoder-opt takes key=value, not '" + kv + "'");
-    o.encoder_opts.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-  }
+  o.encoder_opts = key_values(f.encoder_opts, "--encoder-opt");
+  o.input_opts = key_values(f.input_opts, "--input-opt");
+  o.muxer_opts = key_values(f.muxer_opts, "--muxer-opt");
+  if (o.probe_size < 32) throw Error(ErrorKind::Usage, "--probe-size must be at least 32 bytes");
+  if (!(o.io_timeout_s > 0)) throw Error(ErrorKind::Usage, "--timeout must be a positive number of seconds");
+  if (f.overwrite && f.skip_existing) throw Error(ErrorKind::Usage, "--overwrite and --skip-existing exclude each other");
   if (!video_available())
     throw Error(ErrorKind::Usage, "video is not built in (yamiro was configured with YAMIRO_WITH_FFMPEG=OFF)");
-  std::error_code ec;
-  if (!fs::is_regular_file(f.input, ec)) throw Error(ErrorKind::Input, f.input + ": cannot open: no such file");
+  const std::string input = stream_name(f.input, "pipe:0");
+  const bool stream_in = is_url(input);
+  o.silence_ends_stream = stream_in;
+  if (!stream_in) {
+    std::error_code ec;
+    const auto st = fs::status(input, ec);
+    if (ec || !fs::exists(st)) throw Error(ErrorKind::Input, input + ": cannot open: no such file");
+    if (!fs::is_regular_file(st) && st.type() != fs::file_type::fifo)
+      throw Error(ErrorKind::Input, input + ": cannot open: not a regular file or FIFO");
+  }
+  const bool seekable = !stream_in && fs::is_regular_file(input);
+  if ((!f.segment.empty() || !f.join.empty()) && !seekable)
+    throw Error(ErrorKind::Usage, input + ": --segment and --join need a seekable file (the plan reads it to the end first), not a stream");
+  if (!f.segment.empty()) {
+    char tail = 0;
+    if (std::sscanf(f.segment.c_str(), "%d/%d%c", &o.segment_index, &o.segment_count, &tail) != 2 || o.segment_count < 1 ||
+        o.segment_index < 0 || o.segment_index >= o.segment_count)
+      throw Error(ErrorKind::Usage, "--segment must be I/N with 0 <= I < N, e.g. 0/4");
+    if (o.max_frames > 0) throw Error(ErrorKind::Usage, "--segment and --frames exclude each other");
+    if (!f.join.empty()) throw Error(ErrorKind::Usage, "--segment and --join exclude each other");
+    if (f.output.empty() || lower_extension(f.output) != ".mkv" || direct_output(f.output))
+      throw Error(ErrorKind::Usage, "--segment writes a Matroska file: give -o PIECE.mkv (it keeps the timestamps and the piece's tags)");
+  }
+  if (!f.join.empty()) return run_join(f, input);
+  if (f.output.empty() && stream_in) throw Error(ErrorKind::Usage, input + ": a stream has no file name to derive one from: give -o");
+  if (f.json && f.output == "-") throw Error(ErrorKind::Usage, "--json and -o - exclude each other: stdout carries the video");
+  if (f.output == "-" && isatty(STDOUT_FILENO)) throw Error(ErrorKind::Usage, "-o -: stdout is a terminal; pipe it into a program or a file");
 
   const EngineOptions options = to_engine_options(f.engine);
   const Model model = load_model(f.engine.model, f.engine.trust_model);
   Engine engine(model, options);
-  const std::string output = f.output.empty() ? default_output(f.input, f.outscale > 0 ? f.outscale : engine.scale()) : f.output;
-  if (fs::path(output).lexically_normal() == fs::path(f.input).lexically_normal() || same_file(output, f.input))
-    throw Error(ErrorKind::Usage, output + ": output would replace its input " + f.input);
-  if (!f.overwrite && fs::exists(output, ec)) throw Error(ErrorKind::Io, output + ": exists (use --overwrite)");
+  const std::string output = f.output.empty() ? default_output(input, f.outscale > 0 ? f.outscale : engine.scale())
+                                              : stream_name(f.output, "pipe:1");
+  const bool direct = direct_output(output);
+  if (!direct && !stream_in &&
+      (fs::path(output).lexically_normal() == fs::path(input).lexically_normal() || same_file(output, input)))
+    throw Error(ErrorKind::Usage, output + ": output would replace its input " + input);
+  nlohmann::json line = {{"input", f.input}, {"output", f.output == "-" ? "-" : output}};
+  if (o.segment_index >= 0) line["segment"] = std::to_string(o.segment_index) + "/" + std::to_string(o.segment_count);
+  std::error_code ec;
+  if (!direct && fs::exists(output, ec)) {
+    if (f.skip_existing && (o.segment_index < 0 || segment_complete(input, output, o))) {
+      spdlog::info("{}: exists, skipped", output);
+      if (f.json) {
+        line["status"] = "skipped";
+        if (o.segment_index >= 0) {
+          const SegmentInfo s = plan_segment(input, o);
+          line.update({{"frames", s.frames}, {"first_timestamp", s.first_time_s}, {"last_timestamp", s.last_time_s}});
+        }
+        std::cout << line.dump() << std::endl;
+      }
+      return kExitOk;
+    }
+    if (!f.overwrite && !f.skip_existing) throw Error(ErrorKind::Io, output + ": exists (use --overwrite)");
+  }
   spdlog::info("{} on {} ({}, {} threads)", model.info.summary(), engine.setup().device, to_string(engine.setup().precision),
                engine.setup().threads);
 
   VideoProgress progress;
   watch_interrupts(progress.cancel);
   VideoResult r;
-  nlohmann::json line = {{"input", f.input}, {"output", output}};
   try {
     ProgressDrawer drawer(progress, !g.no_progress && !g.quiet && isatty(STDERR_FILENO));
     InterruptDeadline deadline(progress, output);
-    write_file_atomic(
-        output,
-        [&](const std::string& tmp) {
-          deadline.set_temporary(tmp);
-          r = upscale_video(f.input, tmp, engine, o, progress);
-        },
-        f.overwrite);
+    if (direct) {
+      r = upscale_video(input, output, engine, o, progress);
+    } else {
+      write_file_atomic(
+          output,
+          [&](const std::string& tmp) {
+            deadline.set_temporary(tmp);
+            r = upscale_video(input, tmp, engine, o, progress);
+          },
+          f.overwrite || f.skip_existing);
+    }
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::Interrupted) {
       spdlog::error("interrupted after {} frames: nothing written under {}", progress.frames_done.load(), output);
@@ -218,6 +342,8 @@ int run_video(VideoFlags& f, const GlobalFlags& g) {
                  {"pix_fmt", r.pix_fmt},
                  {"colorspace", r.in_colorspace},
                  {"duration", r.duration_s},
+                 {"first_timestamp", r.first_time_s},
+                 {"last_timestamp", r.last_time_s},
                  {"seconds", r.seconds},
                  {"infer_seconds", r.infer_seconds},
                  {"fps", fps},
@@ -233,8 +359,17 @@ int run_video(VideoFlags& f, const GlobalFlags& g) {
 Command register_video(CLI::App& app, const GlobalFlags& global) {
   auto f = std::make_shared<VideoFlags>();
   CLI::App* cmd = app.add_subcommand("video", "upscale one video (decoded, upscaled and encoded in-process; audio kept)");
-  cmd->add_option("input", f->input, "video file")->required();
-  cmd->add_option("-o,--output", f->output, "output file; its extension picks the container (default: IN_x4.mkv, or .mp4/.mov/.webm kept)");
+  cmd->add_option("input", f->input, "video file, FIFO, - (stdin) or URL (tcp://, udp://, http://, rtsp://, rtmp://, srt://, .m3u8...)")->required();
+  cmd->add_option("-o,--output", f->output, "output file (its extension picks the container; default: IN_x4.mkv, or .mp4/.mov/.webm kept), - (stdout) or URL");
+  cmd->add_option("--input-format", f->video.input_format, "demuxer name (ffmpeg's input -f), e.g. mpegts, matroska, rtsp");
+  cmd->add_option("--input-opt", f->input_opts, "demuxer or protocol option key=value (repeatable), e.g. rtsp_transport=tcp, listen=1")->allow_extra_args(false);
+  cmd->add_option("--probe-size", f->video.probe_size, "bytes read to find the streams")->capture_default_str();
+  cmd->add_option("--timeout", f->video.io_timeout_s, "seconds without data (or without a connection) before a read fails")->capture_default_str();
+  cmd->add_option("-f,--format", f->video.output_format, "muxer name (ffmpeg's -f), needed where no extension says it: matroska, mpegts, mp4, flv, nut...");
+  cmd->add_option("--muxer-opt", f->muxer_opts, "muxer or protocol option key=value (repeatable), e.g. movflags=+frag_keyframe")->allow_extra_args(false);
+  cmd->add_option("--segment", f->segment, "I/N: only the I-th of N pieces cut at keyframes (0-based), video only, into -o PIECE.mkv");
+  cmd->add_option("--join", f->join, "PIECE...: remux the pieces of IN (in order) with IN's audio, subtitles and chapters into -o OUT")->expected(1, -1);
+  cmd->add_flag("--skip-existing", f->skip_existing, "keep an existing output (a piece only when it is complete)");
   cmd->add_option("--outscale", f->outscale, "final scale factor (model at its own scale, then a Lanczos resize)");
   cmd->add_option("--codec", f->video.codec, "video encoder: libx264, libx265, libvpx-vp9, libaom-av1, ffv1")->capture_default_str();
   cmd->add_option("--crf", f->video.crf, "constant quality (encoder's scale; default: the encoder's)");

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/queue.hpp"
+#include "video/segment.hpp"
 #include "video/sink.hpp"
 #include "video/source.hpp"
 
@@ -101,8 +102,17 @@ VideoResult upscale_video(const std::string& input, const std::string& output, E
     const char* name = av_color_space_name(source.colour().space);
     result.in_colorspace = std::string(name ? name : "?") + (source.colour().guessed ? " (guessed)" : "");
   }
+  // A piece: the keyframe plan of the whole video, then only this piece's frames.
+  const bool piece = options.segment_index >= 0;
+  const int seg = options.segment_index;
+  video::Plan plan;
+  if (piece) {
+    plan = video::make_plan(video::scan_packets(input, options), options.segment_count, input);
+    source.set_range(seg == 0 ? AV_NOPTS_VALUE : plan.start[seg], seg + 1 == plan.count ? AV_NOPTS_VALUE : plan.start[seg + 1]);
+  }
   video::Sink sink(output, source, options, net_w, net_h, out_w, out_h, result);
-  progress.frames_total = source.estimated_frames();
+  sink.start(piece ? video::piece_tags(plan, seg) : std::vector<std::pair<std::string, std::string>>{});
+  progress.frames_total = piece ? plan.frames[seg] : source.estimated_frames();
   spdlog::info("{}: {}x{} {} -> {}x{} {} {}", input, source.width(), source.height(), result.in_colorspace, result.out_width,
                result.out_height, result.codec, result.pix_fmt);
 
@@ -111,7 +121,7 @@ VideoResult upscale_video(const std::string& input, const std::string& output, E
   SidePackets side;
   std::atomic<double> end_seconds{INFINITY};  // with --frames: where the side streams stop
   const AVRational tb = source.stream()->time_base;
-  std::int64_t first_pts = AV_NOPTS_VALUE, last_end = 0;
+  std::int64_t first_pts = AV_NOPTS_VALUE, last_pts = 0, last_end = 0;
 
   auto abort_all = [&] {
     decoded.close(true);
@@ -140,6 +150,7 @@ VideoResult upscale_video(const std::string& input, const std::string& output, E
         for (auto& p : side.take_until(t, sink)) sink.write_other(p.get());
         sink.write_video(f->rgb, f->pts, f->duration);
         if (first_pts == AV_NOPTS_VALUE) first_pts = f->pts;
+        last_pts = f->pts;
         last_end = f->pts + std::max<std::int64_t>(f->duration, 1);
         ++result.frames;
         progress.frames_done = result.frames;
@@ -184,7 +195,17 @@ VideoResult upscale_video(const std::string& input, const std::string& output, E
   result.broken_packets += source.broken_packets();
   result.infer_seconds = infer;
   result.seconds = since(start);
-  if (first_pts != AV_NOPTS_VALUE) result.duration_s = (last_end - first_pts) * av_q2d(tb);
+  if (first_pts != AV_NOPTS_VALUE) {
+    result.duration_s = (last_end - first_pts) * av_q2d(tb);
+    result.first_time_s = first_pts * av_q2d(tb);
+    result.last_time_s = last_pts * av_q2d(tb);
+  }
+  // --join counts a piece's frames against its packets: a source whose packets do not
+  // each give one frame cannot be cut this way.
+  if (piece && result.frames != plan.frames[seg])
+    throw Error(ErrorKind::Input, input + ": piece " + std::to_string(seg) + "/" + std::to_string(plan.count) + " decoded " +
+                                      std::to_string(result.frames) + " frames where its packets promise " +
+                                      std::to_string(plan.frames[seg]) + " (damaged or unusual source; run it whole)");
   return result;
 }
 

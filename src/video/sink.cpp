@@ -35,11 +35,15 @@ void copy_side_data(const AVStream* in, AVStream* out) {
   }
 }
 
+}  // namespace
+
 void copy_stream_info(const AVStream* in, AVStream* out) {
   av_dict_copy(&out->metadata, in->metadata, 0);
   out->disposition = in->disposition;
   copy_side_data(in, out);
 }
+
+namespace {
 
 // 1 = the container takes this codec, 0 = it refuses it, < 0 = it cannot tell.
 int accepts(const AVOutputFormat* fmt, AVCodecID id) { return avformat_query_codec(fmt, id, FF_COMPLIANCE_NORMAL); }
@@ -57,20 +61,68 @@ Sink::Sink(const std::string& path, const Source& source, const VideoOptions& op
            int out_h, VideoResult& result)
     : path_(path), options_(options), result_(result), in_(source.format()), frame_(make_frame()), pkt_(make_packet()),
       net_w_(net_w), net_h_(net_h), depth_bytes_(source.depth_bytes()), in_tb_(source.stream()->time_base) {
-  AVFormatContext* oc = nullptr;
-  if (avformat_alloc_output_context2(&oc, nullptr, nullptr, path.c_str()) < 0 || !oc)
-    throw Error(ErrorKind::Usage, path + ": no video container for this file extension (try .mp4 or .mkv)");
-  out_.reset(oc);
+  out_ = alloc_output(path, options.output_format);
   map_.resize(in_->nb_streams);
   open_video(source, out_w, out_h);
-  map_streams(source);
+  if (options.segment_index < 0) {
+    map_ = map_other_streams(in_, source.video_index(), source.path(), out_.get(), path, options, result);
+    copy_chapters(in_, out_.get());
+  }
+  map_[source.video_index()].out_index = 0;
   av_dict_copy(&out_->metadata, in_->metadata, 0);
   av_dict_set(&out_->metadata, "encoder", nullptr, 0);  // the muxer writes its own
-  if (!(out_->oformat->flags & AVFMT_NOFILE))
-    check(avio_open2(&out_->pb, path.c_str(), AVIO_FLAG_WRITE, nullptr, nullptr), ErrorKind::Io, path + ": cannot write");
-  const int r = avformat_write_header(out_.get(), nullptr);
+}
+
+void Sink::start(const std::vector<std::pair<std::string, std::string>>& tags) {
+  for (const auto& [k, v] : tags) av_dict_set(&out_->metadata, k.c_str(), v.c_str(), 0);
+  open_and_write_header(out_.get(), path_, options_);
+}
+
+OutputPtr alloc_output(const std::string& path, const std::string& format) {
+  const AVOutputFormat* muxer = nullptr;
+  if (!format.empty()) {
+    muxer = av_guess_format(format.c_str(), nullptr, nullptr);
+    if (!muxer) throw Error(ErrorKind::Usage, "--format " + format + ": no such muxer in this FFmpeg (ffmpeg -muxers lists them)");
+  }
+  AVFormatContext* oc = nullptr;
+  if (avformat_alloc_output_context2(&oc, muxer, nullptr, path.c_str()) < 0 || !oc)
+    throw Error(ErrorKind::Usage, path + ": no video container for this name (use an extension such as .mkv or .mp4, or --format NAME)");
+  return OutputPtr(oc);
+}
+
+void open_and_write_header(AVFormatContext* out, const std::string& path, const VideoOptions& options) {
+  AVDictionary* opts = nullptr;
+  std::unique_ptr<AVDictionary*, void (*)(AVDictionary**)> guard(&opts, av_dict_free);
+  for (const auto& [k, v] : options.muxer_opts) av_dict_set(&opts, k.c_str(), v.c_str(), 0);
+  if (!(out->oformat->flags & AVFMT_NOFILE)) {
+    // Protocol options (listen=1, pkt_size=...) are taken here, the muxer's below.
+    const int r = avio_open2(&out->pb, path.c_str(), AVIO_FLAG_WRITE, nullptr, &opts);
+    if (r < 0) throw Error(ErrorKind::Io, path + ": cannot write: " + av_error_text(r));
+  }
+  const int r = avformat_write_header(out, &opts);
   if (r < 0)
-    throw Error(ErrorKind::Usage, path + ": the " + out_->oformat->name + " container refused these streams: " + av_error_text(r));
+    throw Error(ErrorKind::Usage, path + ": the " + out->oformat->name + " container refused these streams: " + av_error_text(r));
+  if (const AVDictionaryEntry* left = av_dict_get(opts, "", nullptr, AV_DICT_IGNORE_SUFFIX))
+    throw Error(ErrorKind::Usage, std::string("--muxer-opt ") + left->key + ": not an option of the " + out->oformat->name +
+                                      " muxer or of the protocol of " + path);
+}
+
+void copy_chapters(const AVFormatContext* in, AVFormatContext* out) {
+  if (in->nb_chapters == 0) return;
+  auto** chapters = static_cast<AVChapter**>(av_calloc(in->nb_chapters, sizeof(AVChapter*)));
+  if (!chapters) throw std::bad_alloc();
+  out->chapters = chapters;
+  for (unsigned i = 0; i < in->nb_chapters; ++i) {
+    const AVChapter* c = in->chapters[i];
+    auto* d = static_cast<AVChapter*>(av_mallocz(sizeof(AVChapter)));
+    if (!d) throw std::bad_alloc();
+    d->id = c->id;
+    d->time_base = c->time_base;
+    d->start = c->start;
+    d->end = c->end;
+    av_dict_copy(&d->metadata, c->metadata, 0);
+    out->chapters[out->nb_chapters++] = d;
+  }
 }
 
 void Sink::open_video(const Source& source, int out_w, int out_h) {
@@ -148,7 +200,6 @@ void Sink::open_video(const Source& source, int out_w, int out_h) {
   st->sample_aspect_ratio = enc_->sample_aspect_ratio;
   copy_stream_info(in, st);
   av_dict_set(&st->metadata, "encoder", nullptr, 0);
-  map_[source.video_index()].out_index = st->index;
 
   frame_->format = fmt;
   frame_->width = out_w;
@@ -167,59 +218,63 @@ void Sink::open_video(const Source& source, int out_w, int out_h) {
   result_.pix_fmt = av_get_pix_fmt_name(fmt);
 }
 
-void Sink::map_streams(const Source& source) {
-  const AVOutputFormat* ofmt = out_->oformat;
-  for (unsigned i = 0; i < in_->nb_streams; ++i) {
-    if (static_cast<int>(i) == source.video_index()) continue;
-    const AVStream* in = in_->streams[i];
+std::vector<StreamMapping> map_other_streams(const AVFormatContext* in_fmt, int video_index, const std::string& in_path,
+                                            AVFormatContext* out, const std::string& out_path, const VideoOptions& options,
+                                            VideoResult& result) {
+  std::vector<StreamMapping> map(in_fmt->nb_streams);
+  const AVOutputFormat* ofmt = out->oformat;
+  for (unsigned i = 0; i < in_fmt->nb_streams; ++i) {
+    if (static_cast<int>(i) == video_index) continue;
+    const AVStream* in = in_fmt->streams[i];
     const AVCodecParameters* par = in->codecpar;
     const char* codec = avcodec_get_name(par->codec_id);
     if (par->codec_type == AVMEDIA_TYPE_AUDIO) {
-      if (options_.audio == AudioMode::None) {
-        ++result_.audio_dropped;
+      if (options.audio == AudioMode::None) {
+        ++result.audio_dropped;
         continue;
       }
-      bool transcode = options_.audio == AudioMode::Aac || accepts(ofmt, par->codec_id) != 1;
+      bool transcode = options.audio == AudioMode::Aac || accepts(ofmt, par->codec_id) != 1;
       if (transcode && accepts(ofmt, AV_CODEC_ID_AAC) == 0) {
-        spdlog::warn("{}: the {} container takes neither {} nor AAC audio: audio stream {} dropped", path_, ofmt->name, codec, i);
-        ++result_.audio_dropped;
+        spdlog::warn("{}: the {} container takes neither {} nor AAC audio: audio stream {} dropped", out_path, ofmt->name, codec, i);
+        ++result.audio_dropped;
         continue;
       }
-      AVStream* st = avformat_new_stream(out_.get(), nullptr);
+      AVStream* st = avformat_new_stream(out, nullptr);
       if (!st) throw std::bad_alloc();
       copy_stream_info(in, st);
       if (transcode) {
-        if (options_.audio == AudioMode::Copy) spdlog::info("{}: {} audio transcoded to AAC for the {} container", path_, codec, ofmt->name);
-        map_[i].aac = std::make_unique<AacTranscoder>(source.path(), in, st, ofmt->flags & AVFMT_GLOBALHEADER);
-        ++result_.audio_transcoded;
+        if (options.audio == AudioMode::Copy) spdlog::info("{}: {} audio transcoded to AAC for the {} container", out_path, codec, ofmt->name);
+        map[i].aac = std::make_unique<AacTranscoder>(in_path, in, st, ofmt->flags & AVFMT_GLOBALHEADER);
+        ++result.audio_transcoded;
       } else {
         check(avcodec_parameters_copy(st->codecpar, par), ErrorKind::Io, "audio stream parameters");
         st->codecpar->codec_tag = 0;
         st->time_base = in->time_base;
-        ++result_.audio_copied;
+        ++result.audio_copied;
       }
-      map_[i].out_index = st->index;
+      map[i].out_index = st->index;
     } else if (par->codec_type == AVMEDIA_TYPE_SUBTITLE || par->codec_type == AVMEDIA_TYPE_ATTACHMENT) {
       const bool sub = par->codec_type == AVMEDIA_TYPE_SUBTITLE;
       if (accepts(ofmt, par->codec_id) != 1) {
         if (sub) {
-          spdlog::warn("{}: the {} container does not take {} subtitles: subtitle stream {} dropped", path_, ofmt->name, codec, i);
-          ++result_.subtitles_dropped;
+          spdlog::warn("{}: the {} container does not take {} subtitles: subtitle stream {} dropped", out_path, ofmt->name, codec, i);
+          ++result.subtitles_dropped;
         }
         continue;
       }
-      AVStream* st = avformat_new_stream(out_.get(), nullptr);
+      AVStream* st = avformat_new_stream(out, nullptr);
       if (!st) throw std::bad_alloc();
       check(avcodec_parameters_copy(st->codecpar, par), ErrorKind::Io, "stream parameters");
       st->codecpar->codec_tag = 0;
       st->time_base = in->time_base;
       copy_stream_info(in, st);
-      map_[i].out_index = st->index;
-      if (sub) ++result_.subtitles_copied;
+      map[i].out_index = st->index;
+      if (sub) ++result.subtitles_copied;
     } else {
-      spdlog::debug("{}: {} stream {} ({}) not copied", path_, av_get_media_type_string(par->codec_type) ? av_get_media_type_string(par->codec_type) : "data", i, codec);
+      spdlog::debug("{}: {} stream {} ({}) not copied", out_path, av_get_media_type_string(par->codec_type) ? av_get_media_type_string(par->codec_type) : "data", i, codec);
     }
   }
+  return map;
 }
 
 double Sink::seconds(const AVPacket* packet) const {
@@ -265,7 +320,7 @@ void Sink::mux(AVPacket* packet, AVRational from, int out_index) {
 
 void Sink::write_other(AVPacket* packet) {
   if (packet->stream_index < 0 || packet->stream_index >= static_cast<int>(map_.size())) return;
-  Mapping& m = map_[packet->stream_index];
+  StreamMapping& m = map_[packet->stream_index];
   if (m.out_index < 0) return;
   if (m.aac) {
     const int out_index = m.out_index;

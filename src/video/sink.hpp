@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "video/audio.hpp"
@@ -15,9 +16,32 @@
 namespace yamiro::video {
 using namespace yamiro::av;  // libav owners and helpers (core)
 
+struct StreamMapping {
+  int out_index = -1;
+  std::unique_ptr<AacTranscoder> aac;  // null: copied as is
+};
+
+// Output streams for the audio, subtitle and attachment streams of `in` (all but
+// `video_index`), copied where `out`'s container takes them, audio else transcoded to AAC
+// (options.audio), else dropped with a warning; counted in `result`. By input stream index.
+std::vector<StreamMapping> map_other_streams(const AVFormatContext* in, int video_index, const std::string& in_path,
+                                            AVFormatContext* out, const std::string& out_path, const VideoOptions& options,
+                                            VideoResult& result);
+// The muxer for `path`: `format` by name (ffmpeg's -f), else from the extension.
+// Throws Error(Usage) for an unknown muxer or a name that says none.
+OutputPtr alloc_output(const std::string& path, const std::string& format);
+// Opens `path` (file, pipe:1 or URL; protocol options from options.muxer_opts) and writes
+// the header (muxer options from the same list; one neither took is Error(Usage)).
+void open_and_write_header(AVFormatContext* out, const std::string& path, const VideoOptions& options);
+// Metadata, dispositions and side data (rotation, HDR, stereo) of a stream.
+void copy_stream_info(const AVStream* in, AVStream* out);
+// The chapters of `in`, with their metadata, into `out` (before the header).
+void copy_chapters(const AVFormatContext* in, AVFormatContext* out);
+
 class Sink {
  public:
-  // Sets up every output stream and writes the container header to `path`.
+  // Sets up every output stream (only the video for a piece, options.segment_index >= 0);
+  // start() then writes the header to `path`.
   // `net_w` x `net_h` is the size of the RGB frames that will be given; the encoded size is
   // `out_w` x `out_h` (the conversion resizes with Lanczos when they differ).
   // Throws Error(Usage) for an unknown codec, pixel format, option or container,
@@ -27,6 +51,8 @@ class Sink {
   Sink(const Sink&) = delete;
   Sink& operator=(const Sink&) = delete;
 
+  // Opens the output and writes the container header, with `tags` added to its metadata.
+  void start(const std::vector<std::pair<std::string, std::string>>& tags = {});
   // Encodes one upscaled frame; `pts` is in the input video stream's time base.
   void write_video(const Image& rgb, std::int64_t pts, std::int64_t duration);
   // A packet of a non-video input stream (its input stream_index and time base).
@@ -40,7 +66,6 @@ class Sink {
 
  private:
   void open_video(const Source& source, int out_w, int out_h);
-  void map_streams(const Source& source);
   void encode(AVFrame* frame);
   void mux(AVPacket* packet, AVRational from, int out_index);
 
@@ -56,11 +81,7 @@ class Sink {
   int net_w_ = 0, net_h_ = 0, depth_bytes_ = 1;
   AVRational in_tb_{1, 1};
   std::map<std::int64_t, std::int64_t> durations_;  // frame pts -> duration, for packets that lack one
-  struct Mapping {
-    int out_index = -1;
-    std::unique_ptr<AacTranscoder> aac;  // null: copied as is
-  };
-  std::vector<Mapping> map_;  // by input stream index
+  std::vector<StreamMapping> map_;  // by input stream index
 };
 
 // Encoders yamiro offers for --codec and which of them this FFmpeg has.

@@ -45,15 +45,30 @@ Source::Source(const std::string& path, const VideoOptions& options, std::functi
   AVDictionary* opts = nullptr;
   av_dict_set_int(&opts, "probesize", options_.probe_size, 0);
   av_dict_set_int(&opts, "analyzeduration", 10 * AV_TIME_BASE, 0);
+  for (const auto& [k, v] : options_.input_opts) av_dict_set(&opts, k.c_str(), v.c_str(), 0);
   std::unique_ptr<AVDictionary*, void (*)(AVDictionary**)> opts_guard(&opts, av_dict_free);
-  int r = avformat_open_input(&raw, path.c_str(), nullptr, &opts);  // frees raw on failure
+  const AVInputFormat* demuxer = nullptr;
+  if (!options_.input_format.empty()) {
+    demuxer = av_find_input_format(options_.input_format.c_str());
+    if (!demuxer) {
+      avformat_free_context(raw);
+      throw Error(ErrorKind::Usage, "--input-format " + options_.input_format + ": no such demuxer in this FFmpeg");
+    }
+  }
+  int r = avformat_open_input(&raw, path.c_str(), demuxer, &opts);  // frees raw on failure
   if (r < 0) {
-    if (interrupted() && stop_()) throw Error(ErrorKind::Interrupted, "cancelled");
+    if (stop_ && stop_()) throw Error(ErrorKind::Interrupted, "cancelled");
+    if (r == AVERROR_EXIT && interrupted())
+      throw Error(ErrorKind::Input, path + ": no data for " + std::to_string(static_cast<int>(options_.io_timeout_s)) + " s (--timeout)");
     if (r == AVERROR(ENOENT)) throw Error(ErrorKind::Input, path + ": cannot open: no such file");
     if (r == AVERROR_INVALIDDATA) throw Error(ErrorKind::Input, path + ": not a video (no container format recognised, or its header is damaged)");
     throw Error(ErrorKind::Input, path + ": cannot open: " + av_error_text(r));
   }
   fmt_.reset(raw);
+  // An option neither the demuxer nor the protocol took is a mistake, not something to ignore.
+  if (const AVDictionaryEntry* left = av_dict_get(opts, "", nullptr, AV_DICT_IGNORE_SUFFIX))
+    throw Error(ErrorKind::Usage, std::string("--input-opt ") + left->key + ": not an option of the " + fmt_->iformat->name +
+                                      " demuxer or of the protocol of " + path);
   // The frame size from the container header is checked before anything is decoded.
   for (unsigned i = 0; i < fmt_->nb_streams; ++i) {
     const AVCodecParameters* p = fmt_->streams[i]->codecpar;
@@ -138,14 +153,6 @@ bool Source::next(DecodedFrame& out, const std::function<void(AVPacket*)>& other
         ~Unref() { av_frame_unref(f); }
       } unref{frame_.get()};
       const int errors = take_decoder_errors();
-      const bool damaged = frame_->decode_error_flags != 0 || (frame_->flags & AV_FRAME_FLAG_CORRUPT) || errors > 0;
-      if (damaged) {
-        ++damaged_frames_;
-        if (options_.strict)
-          throw Error(ErrorKind::Input, path_ + ": frame " + std::to_string(frames_out_) + " is damaged (--strict)");
-        if (damaged_frames_ <= kLoggedDamage) spdlog::warn("{}: frame {} decoded with errors (concealed){}", path_, frames_out_,
-                                                            damaged_frames_ == kLoggedDamage ? "; further damage is only counted" : "");
-      }
       if (static_cast<std::int64_t>(frame_->width) * frame_->height > options_.max_pixels)
         throw Error(ErrorKind::Input, path_ + ": a " + std::to_string(frame_->width) + "x" + std::to_string(frame_->height) +
                                           " frame exceeds the limit of " + std::to_string(options_.max_pixels) + " pixels");
@@ -159,6 +166,21 @@ bool Source::next(DecodedFrame& out, const std::function<void(AVPacket*)>& other
       }
       last_pts_ = pts;
       last_duration_ = frame_->pkt_duration > 0 ? frame_->pkt_duration : last_duration_;
+      // A piece (--segment): frames before its first keyframe belong to the previous piece
+      // (open-GOP leading frames), the first frame at or after its end to the next one.
+      if (range_end_ != AV_NOPTS_VALUE && pts >= range_end_) {
+        done_ = true;
+        return false;
+      }
+      if (range_start_ != AV_NOPTS_VALUE && pts < range_start_) continue;
+      const bool damaged = frame_->decode_error_flags != 0 || (frame_->flags & AV_FRAME_FLAG_CORRUPT) || errors > 0;
+      if (damaged) {
+        ++damaged_frames_;
+        if (options_.strict)
+          throw Error(ErrorKind::Input, path_ + ": frame " + std::to_string(frames_out_) + " is damaged (--strict)");
+        if (damaged_frames_ <= kLoggedDamage) spdlog::warn("{}: frame {} decoded with errors (concealed){}", path_, frames_out_,
+                                                            damaged_frames_ == kLoggedDamage ? "; further damage is only counted" : "");
+      }
       out.index = frames_out_++;
       out.pts = pts;
       out.duration = frame_->pkt_duration;
@@ -181,6 +203,14 @@ bool Source::next(DecodedFrame& out, const std::function<void(AVPacket*)>& other
     }
     deadline_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.io_timeout_s));
     r = av_read_frame(fmt_.get(), pkt_.get());
+    if (r == AVERROR_EXIT && !(stop_ && stop_()) && options_.silence_ends_stream && frames_out_ > 0) {
+      // A live stream (UDP, a camera) has no end marker: silence after frames is its end.
+      spdlog::info("{}: no data for {} s after {} frames: taken as the end of the stream", path_,
+                   static_cast<int>(options_.io_timeout_s), frames_out_);
+      check(avcodec_send_packet(dec_.get(), nullptr), ErrorKind::Input, path_ + ": draining the decoder");
+      draining_ = true;
+      continue;
+    }
     if (r == AVERROR_EOF || (r < 0 && fmt_->pb && avio_feof(fmt_->pb))) {
       check(avcodec_send_packet(dec_.get(), nullptr), ErrorKind::Input, path_ + ": draining the decoder");
       draining_ = true;
@@ -189,7 +219,7 @@ bool Source::next(DecodedFrame& out, const std::function<void(AVPacket*)>& other
     if (r < 0) {
       if (stop_ && stop_()) throw Error(ErrorKind::Interrupted, "cancelled");
       if (r == AVERROR_EXIT)
-        throw Error(ErrorKind::Input, path_ + ": no data for " + std::to_string(static_cast<int>(options_.io_timeout_s)) + " s");
+        throw Error(ErrorKind::Input, path_ + ": no data for " + std::to_string(static_cast<int>(options_.io_timeout_s)) + " s (--timeout)");
       // A damaged container keeps failing at the same place: give up after many in a row.
       if (++read_errors_in_a_row_ > 1000) throw Error(ErrorKind::Input, path_ + ": unreadable past this point: " + av_error_text(r));
       damage("unreadable packet: " + av_error_text(r), false);
@@ -209,6 +239,16 @@ bool Source::next(DecodedFrame& out, const std::function<void(AVPacket*)>& other
     if (r < 0 && r != AVERROR(EAGAIN))
       damage("broken video packet at byte " + std::to_string(pkt_->pos) + ": " + av_error_text(r), true);
   }
+}
+
+void Source::set_range(std::int64_t start, std::int64_t end) {
+  range_start_ = start;
+  range_end_ = end;
+  if (start == AV_NOPTS_VALUE) return;
+  // The piece starts at a keyframe; seeking backward lands on it (or before it).
+  const int r = av_seek_frame(fmt_.get(), video_index_, start, AVSEEK_FLAG_BACKWARD);
+  if (r < 0) throw Error(ErrorKind::Input, path_ + ": cannot seek to the piece's first keyframe: " + av_error_text(r));
+  avcodec_flush_buffers(dec_.get());
 }
 
 ColourInfo resolve_colour(AVColorSpace space, AVColorRange range, AVPixelFormat fmt, int height) {

@@ -47,6 +47,10 @@ class Source {
   // Throws Error(Input) for a damaged stream with options.strict, Error(Interrupted) when stopped.
   bool next(DecodedFrame& out, const std::function<void(AVPacket*)>& other);
 
+  // Only the frames with start <= pts < end (stream time base; AV_NOPTS_VALUE = open),
+  // after seeking to the keyframe at `start`. Throws Error(Input) when seeking fails.
+  void set_range(std::int64_t start, std::int64_t end);
+
   AVFormatContext* format() const { return fmt_.get(); }
   AVStream* stream() const { return fmt_->streams[video_index_]; }
   int video_index() const { return video_index_; }
@@ -87,6 +91,7 @@ class Source {
   std::int64_t last_pts_ = AV_NOPTS_VALUE, last_duration_ = 0;
   std::int64_t broken_packets_ = 0, damaged_frames_ = 0;
   int read_errors_in_a_row_ = 0;
+  std::int64_t range_start_ = AV_NOPTS_VALUE, range_end_ = AV_NOPTS_VALUE;
 };
 
 }  // namespace yamiro::video

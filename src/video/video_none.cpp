@@ -8,6 +8,14 @@ VideoResult upscale_video(const std::string&, const std::string&, Engine&, const
   throw Error(ErrorKind::Usage, "video is not built in (yamiro was configured with YAMIRO_WITH_FFMPEG=OFF)");
 }
 
+SegmentInfo plan_segment(const std::string&, const VideoOptions&) {
+  throw Error(ErrorKind::Usage, "video is not built in (yamiro was configured with YAMIRO_WITH_FFMPEG=OFF)");
+}
+bool segment_complete(const std::string&, const std::string&, const VideoOptions&) { return false; }
+VideoResult join_video(const std::string&, const std::vector<std::string>&, const std::string&, const VideoOptions&) {
+  throw Error(ErrorKind::Usage, "video is not built in (yamiro was configured with YAMIRO_WITH_FFMPEG=OFF)");
+}
+
 bool video_available() { return false; }
 std::string video_library_version() { return ""; }
 

@@ -7,6 +7,7 @@ extern "C" {
 #include <libavutil/imgutils.h>
 }
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -35,6 +36,7 @@ struct ClipSpec {
   int rotation = 0;            // degrees, as a display matrix on the stream (0 = none)
   const char* title = nullptr; // stream metadata "title"
   bool subtitle = false;       // add a SubRip stream with one cue (Matroska)
+  double audio_seconds = 0;    // add this much 8 kHz mono PCM audio (a tone), 40 ms a packet
 };
 
 // Writes a yuv420p clip; `fill(index, frame)` paints each frame's planes.
@@ -70,6 +72,18 @@ inline void make_clip(const std::string& path, const ClipSpec& spec, const std::
     sub->codecpar->codec_id = AV_CODEC_ID_SUBRIP;
     sub->time_base = {1, 1000};
   }
+  AVStream* audio = nullptr;
+  if (spec.audio_seconds > 0) {
+    audio = avformat_new_stream(oc, nullptr);
+    audio->codecpar->codec_type = AVMEDIA_TYPE_AUDIO;
+    audio->codecpar->codec_id = AV_CODEC_ID_PCM_S16LE;
+    audio->codecpar->sample_rate = 8000;
+    audio->codecpar->ch_layout = AV_CHANNEL_LAYOUT_MONO;
+    audio->codecpar->format = AV_SAMPLE_FMT_S16;
+    audio->codecpar->bits_per_coded_sample = 16;
+    audio->codecpar->block_align = 2;
+    audio->time_base = {1, 8000};
+  }
   av_ok(avio_open(&oc->pb, path.c_str(), AVIO_FLAG_WRITE), "avio_open");
   av_ok(avformat_write_header(oc, nullptr), "header");
   AVFrame* frame = av_frame_alloc();
@@ -88,6 +102,27 @@ inline void make_clip(const std::string& path, const ClipSpec& spec, const std::
     av_packet_rescale_ts(pkt, AVRational{1, 1000}, sub->time_base);
     av_ok(av_interleaved_write_frame(oc, pkt), "write subtitle");
   }
+  std::int64_t audio_next = 0;  // samples written
+  // Audio up to `t` seconds, so that the streams stay interleaved.
+  auto write_audio = [&](double t) {
+    const std::int64_t total = static_cast<std::int64_t>(spec.audio_seconds * 8000);
+    while (audio && audio_next < total && audio_next < t * 8000) {
+      const int n = static_cast<int>(std::min<std::int64_t>(320, total - audio_next));
+      AVPacket* a = av_packet_alloc();
+      av_ok(av_new_packet(a, n * 2), "audio packet");
+      for (int i = 0; i < n; ++i) {
+        const auto v = static_cast<std::int16_t>(8000 * std::sin((audio_next + i) * 0.3));
+        std::memcpy(a->data + 2 * i, &v, 2);
+      }
+      a->pts = a->dts = audio_next;
+      a->duration = n;
+      a->stream_index = audio->index;
+      av_packet_rescale_ts(a, AVRational{1, 8000}, audio->time_base);
+      av_ok(av_interleaved_write_frame(oc, a), "write audio");
+      av_packet_free(&a);
+      audio_next += n;
+    }
+  };
   auto drain = [&] {
     while (avcodec_receive_packet(enc, pkt) == 0) {
       // Without a duration the MP4 muxer's edit list would end before the last frame.
@@ -101,11 +136,13 @@ inline void make_clip(const std::string& path, const ClipSpec& spec, const std::
     av_ok(av_frame_make_writable(frame), "writable");
     fill(static_cast<int>(i), frame);
     frame->pts = spec.pts[i];
+    write_audio(spec.pts[i] * av_q2d(spec.time_base));
     av_ok(avcodec_send_frame(enc, frame), "send");
     drain();
   }
   avcodec_send_frame(enc, nullptr);
   drain();
+  write_audio(1e9);
   av_ok(av_write_trailer(oc), "trailer");
   avio_closep(&oc->pb);
   av_packet_free(&pkt);
