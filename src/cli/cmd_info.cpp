@@ -18,67 +18,6 @@ namespace yamiro::cli {
 
 namespace {
 
-std::string first_line_of(const char* path) {
-  std::ifstream f(path);
-  std::string line;
-  std::getline(f, line);
-  return line.empty() ? "none" : line;
-}
-
-nlohmann::json os_json() {
-  struct utsname u {};
-  nlohmann::json os = {{"cgroup_cpu_max", first_line_of("/sys/fs/cgroup/cpu.max")},
-                       {"cgroup_memory_max", first_line_of("/sys/fs/cgroup/memory.max")}};
-  if (uname(&u) == 0) os.update({{"system", u.sysname}, {"release", u.release}, {"machine", u.machine}});
-  std::ifstream f("/etc/os-release");
-  for (std::string line; std::getline(f, line);)
-    if (line.rfind("PRETTY_NAME=", 0) == 0) os["name"] = line.substr(13, line.size() - 14);
-  return os;
-}
-
-}  // namespace
-
-nlohmann::json system_profile() {
-  const CpuFeatures cpu = cpu_features();
-  const DeviceProfile dev = device_profile();
-  nlohmann::json isa = nlohmann::json::array();
-  if (cpu.avx2) isa.push_back("AVX2");
-  if (cpu.avx512f) isa.push_back("AVX-512");
-  if (cpu.avx512_bf16) isa.push_back("AVX512-BF16");
-  if (cpu.amx_bf16) isa.push_back("AMX-BF16");
-  if (cpu.neon) isa.push_back("NEON");
-  nlohmann::json models = nlohmann::json::array();
-  for (const auto& dir : model_dirs()) {
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec)) continue;
-    for (const auto& e : fs::directory_iterator(dir, ec))
-      if (e.path().extension() == ".param") models.push_back({{"name", e.path().stem().string()}, {"path", e.path().string()}});
-  }
-  nlohmann::json cuda = nlohmann::json::array();
-  for (const auto& d : dev.cuda)
-    cuda.push_back({{"name", d.name}, {"memory_bytes", d.total_bytes},
-                    {"compute_capability", std::to_string(d.cc_major) + "." + std::to_string(d.cc_minor)}});
-  const DeviceKind best = dev.mps ? DeviceKind::MPS : dev.cuda_devices > 0 ? DeviceKind::CUDA : DeviceKind::CPU;
-  return {
-      {"yamiro", YAMIRO_VERSION},
-      {"os", os_json()},
-      {"cpu", {{"model", cpu.model}, {"cpus_available", available_cpus()}, {"isa", isa}}},
-      {"memory_available_bytes", available_memory_bytes()},
-      {"libraries", {{"libtorch", dev.torch_version},
-                     {"opencv", image_io_available() ? image_library_version() : "not built"},
-                     {"ffmpeg", video_available() ? video_library_version() : "not built"}}},
-      {"devices",
-       {{"cuda_built", dev.cuda_built}, {"cuda_devices", dev.cuda_devices}, {"cuda", cuda}, {"mps", dev.mps},
-        {"auto", best == DeviceKind::MPS ? "mps" : best == DeviceKind::CUDA ? "cuda:0" : "cpu"},
-        {"precision_auto", {{"cpu", to_string(choose_precision(Precision::Auto, DeviceKind::CPU, cpu))},
-                            {"cuda", to_string(choose_precision(Precision::Auto, DeviceKind::CUDA, cpu))}}}}},
-      {"model_dirs", model_dirs()},
-      {"models", models},
-  };
-}
-
-namespace {
-
 int run_info(bool json) {
   const nlohmann::json p = system_profile();
   if (json) {
