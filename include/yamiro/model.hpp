@@ -89,7 +89,8 @@ bool is_torchscript_file(const std::string& path);
 ArchInfo probe_torchscript(const std::string& path);
 
 // Where weights are searched, in order: $YAMIRO_MODELS, $XDG_CACHE_HOME/yamiro/models
-// (else ~/.cache/yamiro/models), ./models, the source tree's models/.
+// (else ~/.cache/yamiro/models), ./models, the source tree's models/,
+// then the installed share/yamiro/models (an installed build). Thread-safe (reads the environment).
 std::vector<std::string> model_dirs();
 
 // The names of the built-in models (from the manifest).
