@@ -16,6 +16,7 @@ declare -A allowed=(
   [bench]="core models arch graph engine"
   [pipeline]="core models engine io"
   [profile]="core models engine io video"
+  [python]="core models engine io video pipeline profile"
   [serve]="core models engine io pipeline"
   [cli]="core models arch graph engine io video bench pipeline profile serve"
 )
