@@ -16,7 +16,7 @@ PACKAGES=(
   # checked against on Mesa's lavapipe CPU Vulkan driver
   python3-torch python3-numpy python3-opencv mesa-vulkan-drivers libvulkan1
   # the Python module and the Debian package (issue 16)
-  pybind11-dev python3-pybind11 python3-dev
+  pybind11-dev python3-pybind11 python3-dev dpkg-dev
 )
 
 missing=()
