@@ -25,7 +25,7 @@ declare -A allowed=(
 declare -A header_layer=(
   [error]=core [log]=core [atomic_file]=core [paths]=core [checksum]=core [sha256]=core [system]=core [image]=core [geometry]=core
   [model]=models [manifest]=models [fetch]=models
-  [engine]=engine [tiling]=engine [heuristics]=engine
+  [engine]=engine [tiling]=engine [heuristics]=engine [autotune]=engine
   [io]=io [image_header]=io [naming]=io [png]=io
   [video]=video
   [bench]=bench [report]=bench [sampler]=bench

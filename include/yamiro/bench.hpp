@@ -57,6 +57,16 @@ struct LatencyRow {
 std::vector<LatencyRow> bench_latency(const Model& model, const EngineOptions& options, const LatencyOptions& bench,
                                       const std::function<void(const LatencyRow&)>& on_row = {});
 
+// bench_latency for several engine settings (precisions, batch sizes) at once, interleaved:
+// per size, every warm-up and timed round runs each setting once in turn, so a machine
+// whose speed drifts slows them alike and their ratios hold. Returns one list of rows per
+// setting, in order; `on_row(k, row)` is called per size for each setting k. A row's
+// peak_rss_bytes is the peak of all settings together. Throws what the engine throws. Not
+// thread-safe (one engine per setting, used from the calling thread).
+std::vector<std::vector<LatencyRow>> bench_latency_interleaved(
+    const Model& model, const std::vector<EngineOptions>& settings, const LatencyOptions& bench,
+    const std::function<void(std::size_t setting, const LatencyRow&)>& on_row = {});
+
 struct ThroughputResult {
   int size = 0;
   int images = 0;

@@ -28,8 +28,9 @@ struct EngineOptions {
   // Run the network the plain way (NCHW fp32, out-of-place ops), as the Python
   // Real-ESRGAN does. Used by `bench --baseline` as the reference for speed-ups.
   bool baseline = false;
-  // fp32 on the CPU: 3x3 convolutions as Winograd F(4x4,3x3) when the CPU has AVX-512.
-  // The environment variable YAMIRO_WINOGRAD=0 also turns it off.
+  // fp32 on the CPU: 3x3 convolutions as Winograd F(4x4,3x3) when the CPU has AVX-512
+  // (with precision auto: when it measured fastest, see autotune.hpp). The environment
+  // variable YAMIRO_WINOGRAD=0 also turns it off.
   bool winograd = true;
   // Tests only: behave as if the device ran out of memory for tiles whose padded side
   // exceeds this many pixels (0 = off). Exercises the halve-and-redo path on any machine.
@@ -53,6 +54,7 @@ struct Progress {
 struct EngineSetup {
   std::string device;      // "cpu", "cuda:0", "mps"
   Precision precision;     // never Auto
+  std::string precision_reason;  // "requested", "baseline", or why `auto` chose it
   int threads = 0;
   bool channels_last = false;
   bool winograd = false;   // Winograd 3x3 convolutions in use
@@ -60,8 +62,9 @@ struct EngineSetup {
 
 class Engine {
  public:
-  // Converts the weights once for the chosen device and precision.
-  // Throws Error(Device) when the requested device is missing, Error(Usage) for a
+  // Converts the weights once for the chosen device and precision. Precision auto uses
+  // the device's measured convolution figures (resolve_auto_precision(): from the cache, or
+  // measured once per machine and process). Throws Error(Device) when the requested device is missing, Error(Usage) for a
   // precision the device cannot run, Error(Model) when the architecture is unknown.
   Engine(const Model& model, const EngineOptions& options);
   ~Engine();

@@ -28,16 +28,15 @@ struct DeviceProfile {
 };
 DeviceProfile device_profile();
 
-// Precision `auto` resolves to fp16 on CUDA/MPS, bf16 on a CPU with AVX512-BF16 or AMX,
-// else fp32. An explicit choice is returned unchanged.
-Precision choose_precision(Precision requested, DeviceKind device, const CpuFeatures& cpu);
+// Precision `auto` is chosen by measurement: see yamiro/autotune.hpp.
 
 // Largest tile (input pixels a side) whose estimated working set for `batch` tiles fits in
 // `budget_bytes`; 0 (= whole image) when the whole image fits. Never below 32.
 int auto_tile(const ArchInfo& arch, int bytes_per_value, std::uint64_t budget_bytes, int width, int height, int batch);
 
 // On a CPU, tiles that keep activations near the caches run faster than the whole image
-// (memory-bound convolutions): the preferred tile side for this architecture.
+// (memory-bound convolutions): the preferred tile side for this architecture, as measured
+// on one CPU (see README, "Default tile size"; not measured per machine).
 int cpu_preferred_tile(const ArchInfo& arch);
 
 // The tile `--tile auto` resolves to: the memory-budget tile, and on a CPU no larger than

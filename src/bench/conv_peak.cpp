@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "engine/device.hpp"
+#include "yamiro/autotune.hpp"
 #include "yamiro/bench.hpp"
 #include "yamiro/error.hpp"
 
@@ -12,7 +13,9 @@ double measure_conv_peak_gflops(const std::string& device, Precision precision, 
   limit_kernel_caches();
   const DeviceChoice dev = select_device(device);
   if (threads > 0) at::set_num_threads(threads);
-  const Precision p = choose_precision(precision, dev.kind, cpu_features());
+  const Precision p = precision != Precision::Auto
+                          ? precision
+                          : resolve_auto_precision(dev.name, dev.kind, threads, winograd_env_allows()).precision;
   const at::ScalarType dtype = p == Precision::BF16 ? at::kBFloat16 : p == Precision::FP16 ? at::kHalf : at::kFloat;
   const int64_t n = dev.kind == DeviceKind::CPU ? 1 : 4, hw = dev.kind == DeviceKind::CPU ? 192 : 512, c = 64;
   const auto fmt = channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;

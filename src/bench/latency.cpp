@@ -1,4 +1,5 @@
 #include <chrono>
+#include <memory>
 
 #include "yamiro/bench.hpp"
 #include "yamiro/sampler.hpp"
@@ -14,51 +15,69 @@ double time_once(Engine& engine, const Image& img) {
 
 }  // namespace
 
-std::vector<LatencyRow> bench_latency(const Model& model, const EngineOptions& options, const LatencyOptions& bench,
-                                      const std::function<void(const LatencyRow&)>& on_row) {
-  Engine engine(model, options);
-  std::vector<LatencyRow> rows;
+std::vector<std::vector<LatencyRow>> bench_latency_interleaved(
+    const Model& model, const std::vector<EngineOptions>& settings, const LatencyOptions& bench,
+    const std::function<void(std::size_t setting, const LatencyRow&)>& on_row) {
+  // One engine per setting, and per setting and size a baseline over the same tiles.
+  std::vector<std::unique_ptr<Engine>> engines;
+  for (const auto& o : settings) engines.push_back(std::make_unique<Engine>(model, o));
+  std::vector<std::vector<LatencyRow>> rows(settings.size());
   for (int size : bench.sizes) {
     const int height = bench.height > 0 ? bench.height : size;
     const Image img = synthetic_image(size, height);
-    LatencyRow row;
-    row.size = size;
-    row.height = height;
-    row.tile = engine.tile_for(size, height);
-    // The baseline runs the same tiles (size and pad) the plain way, batch 1.
-    std::unique_ptr<Engine> base;
-    if (bench.baseline) {
-      EngineOptions b = options;
-      b.baseline = true;
-      b.tile = row.tile;
-      b.batch = 1;
-      base = std::make_unique<Engine>(model, b);
+    std::vector<LatencyRow> row(settings.size());
+    std::vector<std::unique_ptr<Engine>> base(settings.size());
+    for (std::size_t k = 0; k < settings.size(); ++k) {
+      row[k].size = size;
+      row[k].height = height;
+      row[k].tile = engines[k]->tile_for(size, height);
+      // The baseline runs the same tiles (size and pad) the plain way, batch 1.
+      if (bench.baseline) {
+        EngineOptions b = settings[k];
+        b.baseline = true;
+        b.tile = row[k].tile;
+        b.batch = 1;
+        base[k] = std::make_unique<Engine>(model, b);
+      }
+      engines[k]->reset_peak_device_bytes();
     }
     reset_peak_rss();
-    engine.reset_peak_device_bytes();
-    for (int i = 0; i < bench.warmup; ++i) {
-      time_once(engine, img);
-      if (base) time_once(*base, img);
+    for (int i = 0; i < bench.warmup; ++i)
+      for (std::size_t k = 0; k < settings.size(); ++k) {
+        time_once(*engines[k], img);
+        if (base[k]) time_once(*base[k], img);
+      }
+    std::vector<std::vector<double>> ours(settings.size()), theirs(settings.size());
+    for (int i = 0; i < bench.repeats; ++i)
+      for (std::size_t k = 0; k < settings.size(); ++k) {
+        ours[k].push_back(time_once(*engines[k], img));
+        if (base[k]) theirs[k].push_back(time_once(*base[k], img));
+      }
+    const std::uint64_t rss = peak_rss_bytes();
+    for (std::size_t k = 0; k < settings.size(); ++k) {
+      LatencyRow& r = row[k];
+      r.peak_rss_bytes = rss;
+      r.peak_device_bytes = engines[k]->peak_device_bytes();
+      r.seconds = summarize(ours[k]);
+      const double out_px = static_cast<double>(size) * height * engines[k]->scale() * engines[k]->scale();
+      r.out_mpix_per_s = r.seconds.median > 0 ? out_px / r.seconds.median / 1e6 : 0;
+      if (base[k]) {
+        r.has_baseline = true;
+        r.baseline_seconds = summarize(theirs[k]);
+        r.speedup = r.seconds.median > 0 ? r.baseline_seconds.median / r.seconds.median : 0;
+      }
+      if (on_row) on_row(k, r);
+      rows[k].push_back(r);
     }
-    std::vector<double> ours, theirs;
-    for (int i = 0; i < bench.repeats; ++i) {
-      ours.push_back(time_once(engine, img));
-      if (base) theirs.push_back(time_once(*base, img));
-    }
-    row.peak_rss_bytes = peak_rss_bytes();
-    row.peak_device_bytes = engine.peak_device_bytes();
-    row.seconds = summarize(ours);
-    const double out_px = static_cast<double>(size) * height * engine.scale() * engine.scale();
-    row.out_mpix_per_s = row.seconds.median > 0 ? out_px / row.seconds.median / 1e6 : 0;
-    if (base) {
-      row.has_baseline = true;
-      row.baseline_seconds = summarize(theirs);
-      row.speedup = row.seconds.median > 0 ? row.baseline_seconds.median / row.seconds.median : 0;
-    }
-    if (on_row) on_row(row);
-    rows.push_back(row);
   }
   return rows;
+}
+
+std::vector<LatencyRow> bench_latency(const Model& model, const EngineOptions& options, const LatencyOptions& bench,
+                                      const std::function<void(const LatencyRow&)>& on_row) {
+  return bench_latency_interleaved(model, {options}, bench, [&](std::size_t, const LatencyRow& r) {
+    if (on_row) on_row(r);
+  }).front();
 }
 
 ThroughputResult bench_throughput(Engine& engine, int size, double duration_s, const std::function<void()>& on_image) {

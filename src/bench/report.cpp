@@ -87,7 +87,10 @@ std::string latency_section(const json& r) {
            "<th>GFLOP/s</th><th>% of conv peak</th><th>peak RSS MiB</th><th>baseline s</th><th>speed-up</th></tr>";
   bool baseline_drawn = false;
   for (const auto& run : r["latency"]) {
-    std::string label = "yamiro " + run.value("precision", std::string("?"));
+    // "auto (fp32)" where the run asked for auto; older results have no "requested".
+    std::string prec = run.value("precision", std::string("?"));
+    if (run.value("requested", prec) == "auto") prec = "auto (" + prec + (run.value("winograd", false) ? ", winograd)" : ")");
+    std::string label = "yamiro " + prec;
     if (run.value("batch", 1) > 1) label += " batch " + std::to_string(run.value("batch", 1));
     Series s{label, {}}, m{s.name, {}}, b{"baseline fp32 NCHW", {}};
     for (const auto& row : run["rows"]) {
@@ -95,7 +98,7 @@ std::string latency_section(const json& r) {
       s.points.emplace_back(size, row["seconds"]["median"].get<double>());
       m.points.emplace_back(size, row["out_mpix_per_s"].get<double>());
       if (row.contains("baseline_seconds")) b.points.emplace_back(size, row["baseline_seconds"]["median"].get<double>());
-      table << "<tr><td>" << esc(run.value("precision", std::string("?"))) << "</td><td>" << row["size"] << "</td><td>" << row["tile"]
+      table << "<tr><td>" << esc(prec) << "</td><td>" << row["size"] << "</td><td>" << row["tile"]
             << "</td><td>" << num(row["seconds"]["median"].get<double>(), 4) << "</td><td>" << num(row["seconds"]["p90"].get<double>(), 4)
             << "</td><td>" << num(row["out_mpix_per_s"].get<double>()) << "</td><td>" << num(row.value("gflops", 0.0))
             << "</td><td>" << num(row.value("peak_fraction", 0.0) * 100) << "</td><td>"

@@ -64,42 +64,79 @@ json stats_json(const Stats& s) {
   return {{"median", s.median}, {"p90", s.p90}, {"mean", s.mean}, {"min", s.min}, {"max", s.max}, {"count", s.count}};
 }
 
-json latency_run(const Model& model, EngineOptions eo, const BenchFlags& f, const std::vector<int>& sizes, double flops_px) {
+// One latency setting as the engine resolved it (auto included) and what its table shows.
+struct LatencySetting {
+  EngineOptions options;  // precision and path as resolved: the timed engines run exactly this
+  Precision requested = Precision::Auto;
+  EngineSetup setup;
+  double peak = 0;
+  std::string label;
+  json rows = json::array();
+};
+
+LatencySetting resolve_setting(const Model& model, EngineOptions eo) {
+  LatencySetting s;
   Engine probe(model, eo);
-  const EngineSetup setup = probe.setup();
-  const double peak = measure_conv_peak_gflops(eo.device, setup.precision, setup.channels_last, setup.threads);
-  eo.precision = setup.precision;
+  s.setup = probe.setup();
+  s.peak = measure_conv_peak_gflops(eo.device, s.setup.precision, s.setup.channels_last, s.setup.threads);
+  s.requested = eo.precision;
+  eo.precision = s.setup.precision;
+  eo.winograd = s.setup.winograd;  // Winograd or direct fp32, as auto measured
+  s.options = eo;
+  s.label = std::string(to_string(s.setup.precision)) + (s.setup.winograd ? "-winograd" : "");
+  if (s.requested == Precision::Auto) s.label = "auto=" + s.label;
+  if (eo.batch > 1) s.label += " b" + std::to_string(eo.batch);
+  return s;
+}
+
+// All settings timed interleaved (bench_latency_interleaved), one table with a row per
+// setting and size.
+json latency_runs(const Model& model, const std::vector<EngineOptions>& options, const BenchFlags& f,
+                  const std::vector<int>& sizes, double flops_px) {
+  std::vector<LatencySetting> settings;
+  for (const auto& o : options) settings.push_back(resolve_setting(model, o));
   LatencyOptions lo;
   lo.sizes = sizes;
   lo.warmup = f.warmup;
   lo.repeats = f.repeats;
   lo.baseline = f.baseline;
   lo.height = f.height;
+  std::vector<EngineOptions> timed;
+  for (const auto& s : settings) {
+    timed.push_back(s.options);
+    std::fprintf(stderr, "latency, %s on %s, batch %d, %d threads%s; conv peak %.0f GFLOP/s%s\n", s.label.c_str(),
+                 s.setup.device.c_str(), s.options.batch, s.setup.threads, s.setup.winograd ? ", winograd 3x3" : "", s.peak,
+                 s.requested == Precision::Auto ? (" (auto: " + s.setup.precision_reason + ")").c_str() : "");
+  }
+  if (settings.size() > 1) std::fprintf(stderr, "(the %zu settings run interleaved, round by round)\n", settings.size());
   // GFLOP/s below counts direct-convolution FLOPs, so Winograd runs can pass 100% of peak.
-  std::fprintf(stderr, "latency, %s on %s, batch %d, %d threads%s; conv peak %.0f GFLOP/s\n", to_string(setup.precision),
-               setup.device.c_str(), eo.batch, setup.threads, setup.winograd ? ", winograd 3x3" : "", peak);
-  std::fprintf(stderr, "%6s %5s %10s %10s %9s %9s %7s %8s %11s %8s\n", "size", "tile", "median s", "p90 s", "out Mpx/s", "GFLOP/s",
-               "% peak", "RSS MiB", "baseline s", "speedup");
-  json rows = json::array();
-  bench_latency(model, eo, lo, [&](const LatencyRow& r) {
+  std::fprintf(stderr, "%-22s %6s %5s %10s %10s %9s %9s %7s %8s %11s %8s\n", "setting", "size", "tile", "median s", "p90 s",
+               "out Mpx/s", "GFLOP/s", "% peak", "RSS MiB", "baseline s", "speedup");
+  bench_latency_interleaved(model, timed, lo, [&](std::size_t k, const LatencyRow& r) {
+    LatencySetting& s = settings[k];
     const double gflops = flops_px * r.size * r.height / r.seconds.median / 1e9;
     json row = {{"size", r.size},          {"height", r.height}, {"tile", r.tile},
                 {"seconds", stats_json(r.seconds)}, {"out_mpix_per_s", r.out_mpix_per_s},
-                {"gflops", gflops},        {"peak_fraction", peak > 0 ? gflops / peak : 0},
+                {"gflops", gflops},        {"peak_fraction", s.peak > 0 ? gflops / s.peak : 0},
                 {"peak_rss_bytes", r.peak_rss_bytes},
                 {"peak_device_bytes", r.peak_device_bytes ? json(r.peak_device_bytes) : json(nullptr)}};
     if (r.has_baseline) {
       row["baseline_seconds"] = stats_json(r.baseline_seconds);
       row["speedup"] = r.speedup;
     }
-    std::fprintf(stderr, "%6d %5d %10.4f %10.4f %9.2f %9.1f %6.1f%% %8.0f %11s %8s\n", r.size, r.tile, r.seconds.median,
-                 r.seconds.p90, r.out_mpix_per_s, gflops, peak > 0 ? 100 * gflops / peak : 0.0, r.peak_rss_bytes / 1048576.0,
-                 r.has_baseline ? std::to_string(r.baseline_seconds.median).substr(0, 8).c_str() : "-",
+    std::fprintf(stderr, "%-22s %6d %5d %10.4f %10.4f %9.2f %9.1f %6.1f%% %8.0f %11s %8s\n", s.label.c_str(), r.size, r.tile,
+                 r.seconds.median, r.seconds.p90, r.out_mpix_per_s, gflops, s.peak > 0 ? 100 * gflops / s.peak : 0.0,
+                 r.peak_rss_bytes / 1048576.0, r.has_baseline ? std::to_string(r.baseline_seconds.median).substr(0, 8).c_str() : "-",
                  r.has_baseline ? (std::to_string(r.speedup).substr(0, 4) + "x").c_str() : "-");
-    rows.push_back(row);
+    s.rows.push_back(row);
   });
-  return {{"precision", to_string(setup.precision)}, {"batch", eo.batch}, {"device", setup.device},
-          {"winograd", setup.winograd}, {"conv_peak_gflops", peak}, {"rows", rows}};
+  json runs = json::array();
+  for (const auto& s : settings)
+    runs.push_back({{"precision", to_string(s.setup.precision)}, {"requested", to_string(s.requested)},
+                    {"precision_reason", s.setup.precision_reason}, {"batch", s.options.batch}, {"device", s.setup.device},
+                    {"winograd", s.setup.winograd}, {"conv_peak_gflops", s.peak}, {"interleaved", settings.size() > 1},
+                    {"rows", s.rows}});
+  return runs;
 }
 
 json throughput_json(const ThroughputResult& t) {
@@ -157,15 +194,16 @@ int run_bench(const BenchFlags& f) {
               {"flops_per_input_pixel", flops_px},
               {"system", system_profile()}};
   if (f.latency) {
-    doc["latency"] = json::array();
     const auto precs = f.precisions.empty() ? std::vector<std::string>{f.engine.precision} : split(f.precisions);
+    std::vector<EngineOptions> settings;
     for (const auto& p : precs)
       for (int b : batches) {
         EngineOptions o = eo;
         o.precision = parse_precision(p);
         o.batch = b;
-        doc["latency"].push_back(latency_run(model, o, f, sizes, flops_px));
+        settings.push_back(o);
       }
+    doc["latency"] = latency_runs(model, settings, f, sizes, flops_px);
     doc["conv_peak_gflops"] = doc["latency"][0]["conv_peak_gflops"];
   }
   if (f.throughput) {
@@ -224,7 +262,7 @@ Command register_bench(CLI::App& app, const GlobalFlags&) {
   cmd->add_flag("--thermal", f->thermal, "temperatures and clocks sampled during a sustained run");
   cmd->add_option("--sizes", f->sizes, "comma-separated input sizes")->capture_default_str();
   cmd->add_option("--height", f->height, "with --latency: images of SIZE x HEIGHT (a video frame) instead of squares");
-  cmd->add_option("--precisions", f->precisions, "latency for each of these precisions (e.g. fp32,auto)");
+  cmd->add_option("--precisions", f->precisions, "latency for each of these precisions (e.g. fp32,bf16,auto), timed interleaved");
   cmd->add_option("--warmup", f->warmup, "untimed runs per size")->capture_default_str();
   cmd->add_option("--repeats", f->repeats, "timed runs per size")->capture_default_str();
   cmd->add_option("--duration", f->duration, "seconds of sustained running (--throughput, --thermal)")->capture_default_str();

@@ -3,10 +3,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli/common.hpp"
+#include "yamiro/autotune.hpp"
 #include "yamiro/io.hpp"
 #include "yamiro/model.hpp"
 #include "yamiro/heuristics.hpp"
@@ -40,8 +42,29 @@ int run_info(bool json) {
               << " MiB, compute capability " << d["compute_capability"].get<std::string>() << "\n";
   std::cout << "MPS:        " << (p["devices"]["mps"].get<bool>() ? "available" : "not available") << "\n"
             << "auto:       " << p["devices"]["auto"].get<std::string>() << ", precision cpu="
-            << p["devices"]["precision_auto"]["cpu"].get<std::string>() << " cuda=" << p["devices"]["precision_auto"]["cuda"].get<std::string>() << "\n"
-            << "Model dirs: ";
+            << p["devices"]["precision_auto"]["cpu"].get<std::string>() << " cuda=" << p["devices"]["precision_auto"]["cuda"].get<std::string>() << "\n";
+  for (const auto& [device, probe] : p["devices"]["precision_probe"].items()) {
+    std::cout << "Precision:  " << device << ": ";
+    if (probe["candidates"].empty()) std::cout << "not measured";
+    for (const auto& c : probe["candidates"]) {
+      std::cout << c["name"].get<std::string>() << " ";
+      if (!c["error"].get<std::string>().empty()) std::cout << "failed (" << c["error"].get<std::string>() << ")";
+      else std::cout << std::fixed << std::setprecision(2) << c["seconds"].get<double>() * 1e3 << " ms, error "
+                     << std::scientific << std::setprecision(1) << c["rel_error"].get<double>() << std::defaultfloat;
+      std::cout << "; ";
+    }
+    const std::string source = probe["source"].get<std::string>(), file = probe["cache_file"].get<std::string>();
+    std::cout << "\n            -> " << probe["choice"]["reason"].get<std::string>() << "\n            (";
+    if (!probe["candidates"].empty())
+      std::cout << probe["shape"].get<std::string>() << "; measured " << probe["measured_at"].get<std::string>() << " in "
+                << std::fixed << std::setprecision(2) << probe["probe_seconds"].get<double>() << " s at load "
+                << std::setprecision(1) << probe["load_per_cpu"].get<double>() << std::defaultfloat << " per CPU";
+    if (source == "cache") std::cout << ", read from " << file;
+    else if (!file.empty()) std::cout << ", cached in " << file;
+    if (probe.contains("note")) std::cout << (probe["candidates"].empty() ? "" : "; ") << probe["note"].get<std::string>();
+    std::cout << ")\n";
+  }
+  std::cout << "Model dirs: ";
   for (const auto& d : p["model_dirs"]) std::cout << d.get<std::string>() << "  ";
   std::cout << "\nModels:     ";
   for (const auto& m : p["models"]) std::cout << m["name"].get<std::string>() << " (" << m["path"].get<std::string>() << ")  ";

@@ -16,6 +16,7 @@
 #include "arch/network.hpp"
 #include "arch/winograd.hpp"
 #include "engine/device.hpp"
+#include "yamiro/autotune.hpp"
 #include "yamiro/error.hpp"
 #include "yamiro/heuristics.hpp"
 #include "yamiro/tiling.hpp"
@@ -36,10 +37,7 @@ at::ScalarType dtype_of(Precision p) {
   }
 }
 
-bool winograd_wanted(const EngineOptions& o) {
-  const char* env = std::getenv("YAMIRO_WINOGRAD");
-  return o.winograd && !(env && std::string(env) == "0");
-}
+bool winograd_wanted(const EngineOptions& o) { return o.winograd && winograd_env_allows(); }
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
 
@@ -85,6 +83,15 @@ struct Engine::Impl {
   int tile_limit = 0;  // after an out-of-memory, tiles never exceed this (0 = no limit)
   std::uint64_t budget = 0;
   std::uint64_t device_peak = 0;
+  bool auto_winograd = false;  // precision auto measured fp32 Winograd fastest
+
+  // Precision `auto` from the measured figures of this device (cached per machine).
+  void resolve_auto() {
+    const AutoChoice c = resolve_auto_precision(dev.name, dev.kind, setup.threads, winograd_wanted(opt));
+    setup.precision = c.precision;
+    setup.precision_reason = c.reason;
+    auto_winograd = c.winograd;
+  }
 
   void build(const StateDict& weights) {
     arch::NetOptions n;
@@ -93,7 +100,8 @@ struct Engine::Impl {
     n.channels_last = setup.channels_last;
     n.plain = opt.baseline;
     setup.winograd = winograd_wanted(opt) && !opt.baseline && dev.kind == DeviceKind::CPU &&
-                     setup.precision == Precision::FP32 && arch::winograd_supported();
+                     setup.precision == Precision::FP32 && arch::winograd_supported() &&
+                     (opt.precision != Precision::Auto || auto_winograd);
     n.winograd = setup.winograd;
     try {
       net = arch::make_network(info, weights, n);
@@ -174,6 +182,7 @@ struct Engine::Impl {
         spdlog::warn("out of memory on {} at the smallest tile; continuing on the CPU", dev.name);
         dev = select_device("cpu");
         setup.device = dev.name;
+        if (opt.precision == Precision::Auto) resolve_auto();
         build(fallback_weights);
         tile_limit = 0;
         for (const Tile* t : chunk) run({*t}, 0, width, height, nullptr, load, store), tick(progress);
@@ -216,22 +225,30 @@ Engine::Engine(const Model& model, const EngineOptions& options) : impl_(std::ma
   limit_kernel_caches();
   m.dev = select_device(options.device);
   m.setup.device = m.dev.name;
-  const CpuFeatures cpu = cpu_features();
   // The baseline runs as the Python Real-ESRGAN does: fp32 on the CPU, fp16 on CUDA.
-  m.setup.precision = !options.baseline                ? choose_precision(options.precision, m.dev.kind, cpu)
-                      : m.dev.kind == DeviceKind::CUDA ? Precision::FP16
-                                                       : Precision::FP32;
+  if (options.baseline) {
+    m.setup.precision = m.dev.kind == DeviceKind::CUDA ? Precision::FP16 : Precision::FP32;
+    m.setup.precision_reason = "baseline";
+  } else if (options.precision == Precision::Auto) {
+    m.resolve_auto();
+  } else {
+    m.setup.precision = options.precision;
+    m.setup.precision_reason = "requested";
+  }
   if (m.dev.kind == DeviceKind::CPU && m.setup.precision == Precision::FP16)
     throw Error(ErrorKind::Usage, "precision fp16 is not supported on the CPU (use bf16 or fp32)");
-  if (m.dev.kind == DeviceKind::CPU && m.setup.precision == Precision::BF16 && !cpu.avx512_bf16 && !cpu.amx_bf16)
-    spdlog::warn("this CPU has no AVX512-BF16/AMX: bf16 will be emulated and slow");
+  if (m.dev.kind == DeviceKind::CPU && options.precision == Precision::BF16) {
+    const CpuFeatures cpu = cpu_features();
+    if (!cpu.avx512_bf16 && !cpu.amx_bf16) spdlog::warn("this CPU has no AVX512-BF16/AMX: bf16 will be emulated and slow");
+  }
   m.setup.channels_last = options.channels_last && !options.baseline;
   const std::uint64_t mem = available_memory_bytes();
   m.budget = m.dev.kind == DeviceKind::CPU ? std::min<std::uint64_t>(mem ? mem / 4 : (1ull << 30), 4ull << 30) : (4ull << 30);
   if (options.device == "auto" && m.dev.kind != DeviceKind::CPU) m.fallback_weights = model.weights;
   m.build(model.weights);
-  spdlog::debug("engine: {} on {} ({}), {}, {} threads, channels-last {}, winograd {}", model.info.summary(), m.dev.name,
-                m.dev.reason, to_string(m.setup.precision), m.setup.threads, m.setup.channels_last, m.setup.winograd);
+  spdlog::debug("engine: {} on {} ({}), {} ({}), {} threads, channels-last {}, winograd {}", model.info.summary(), m.dev.name,
+                m.dev.reason, to_string(m.setup.precision), m.setup.precision_reason, m.setup.threads, m.setup.channels_last,
+                m.setup.winograd);
 }
 
 Engine::~Engine() = default;

@@ -27,12 +27,6 @@ const char* to_string(Precision p) {
   return "?";
 }
 
-Precision choose_precision(Precision requested, DeviceKind device, const CpuFeatures& cpu) {
-  if (requested != Precision::Auto) return requested;
-  if (device == DeviceKind::CUDA || device == DeviceKind::MPS) return Precision::FP16;
-  return (cpu.avx512_bf16 || cpu.amx_bf16) ? Precision::BF16 : Precision::FP32;
-}
-
 std::uint64_t forward_bytes(const ArchInfo& arch, int bytes_per_value, int w, int h) {
   const std::uint64_t px = static_cast<std::uint64_t>(w) * static_cast<std::uint64_t>(h);
   const auto hp = [&](const char* k) { return static_cast<std::uint64_t>(arch.hyper.count(k) ? arch.hyper.at(k) : 0); };
@@ -79,6 +73,9 @@ int cpu_preferred_tile(const ArchInfo& arch) {
   // SRVGGNetCompact x4fast: tile 128 0.69 s, 256 0.68 s, whole image 1.34 s.
   // SwinIR: not measured; attention cost per pixel does not grow with the tile (fixed
   // windows), so the RRDBNet figure is used (rounded to the window by the engine).
+  // Not measured per machine, unlike precision auto: the effect is the whole network's
+  // working set, which one convolution does not show, and timing the network at several
+  // tile sizes takes seconds (x4fast) to minutes (x4plus) per model on 2 cores.
   return arch.arch == "RRDBNet" || arch.arch == "SwinIR" ? 128 : 256;
 }
 

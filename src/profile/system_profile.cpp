@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "yamiro/autotune.hpp"
 #include "yamiro/heuristics.hpp"
 #include "yamiro/io.hpp"
 #include "yamiro/model.hpp"
@@ -37,6 +38,14 @@ nlohmann::json os_json() {
   return os;
 }
 
+// Precision auto on one device: the measured figures (cached per machine) and the choice.
+nlohmann::json precision_probe(const std::string& device, DeviceKind kind) {
+  const ProbeResult r = auto_probe(device, 0);
+  AutoChoice c = choose_auto(r.candidates, kind, winograd_env_allows());
+  if (r.source == "disabled") c.reason = "not measured (" + r.note + "): " + std::string(to_string(c.precision));
+  return nlohmann::json::parse(probe_json(r, c));
+}
+
 }  // namespace
 
 nlohmann::json system_profile() {
@@ -60,6 +69,13 @@ nlohmann::json system_profile() {
     cuda.push_back({{"name", d.name}, {"memory_bytes", d.total_bytes},
                     {"compute_capability", std::to_string(d.cc_major) + "." + std::to_string(d.cc_minor)}});
   const DeviceKind best = dev.mps ? DeviceKind::MPS : dev.cuda_devices > 0 ? DeviceKind::CUDA : DeviceKind::CPU;
+  const std::string best_name = best == DeviceKind::MPS ? "mps" : best == DeviceKind::CUDA ? "cuda:0" : "cpu";
+  nlohmann::json probes = {{"cpu", precision_probe("cpu", DeviceKind::CPU)}};
+  if (best != DeviceKind::CPU) probes[best_name] = precision_probe(best_name, best);
+  const auto choice_text = [](const nlohmann::json& p) {
+    const auto& c = p["choice"];
+    return c["precision"].get<std::string>() + (c["winograd"].get<bool>() ? "-winograd" : "");
+  };
   return {
       {"yamiro", YAMIRO_VERSION},
       {"os", os_json()},
@@ -70,9 +86,13 @@ nlohmann::json system_profile() {
                      {"ffmpeg", video_available() ? video_library_version() : "not built"}}},
       {"devices",
        {{"cuda_built", dev.cuda_built}, {"cuda_devices", dev.cuda_devices}, {"cuda", cuda}, {"mps", dev.mps},
-        {"auto", best == DeviceKind::MPS ? "mps" : best == DeviceKind::CUDA ? "cuda:0" : "cpu"},
-        {"precision_auto", {{"cpu", to_string(choose_precision(Precision::Auto, DeviceKind::CPU, cpu))},
-                            {"cuda", to_string(choose_precision(Precision::Auto, DeviceKind::CUDA, cpu))}}}}},
+        {"auto", best_name},
+        // What precision auto runs: measured on the CPU and on the auto device; "cuda" is
+        // the unmeasured fallback when there is no CUDA device to measure.
+        {"precision_auto", {{"cpu", choice_text(probes["cpu"])},
+                            {"cuda", best == DeviceKind::CUDA ? choice_text(probes[best_name])
+                                                              : std::string(to_string(fallback_precision(DeviceKind::CUDA)))}}},
+        {"precision_probe", probes}}},
       {"model_dirs", model_dirs()},
       {"models", models},
   };

@@ -7,18 +7,6 @@
 
 using namespace yamiro;
 
-TEST(Precision, AutoFollowsDeviceAndIsa) {
-  CpuFeatures plain, bf16, amx;
-  bf16.avx512_bf16 = true;
-  amx.amx_bf16 = true;
-  EXPECT_EQ(choose_precision(Precision::Auto, DeviceKind::CPU, plain), Precision::FP32);
-  EXPECT_EQ(choose_precision(Precision::Auto, DeviceKind::CPU, bf16), Precision::BF16);
-  EXPECT_EQ(choose_precision(Precision::Auto, DeviceKind::CPU, amx), Precision::BF16);
-  EXPECT_EQ(choose_precision(Precision::Auto, DeviceKind::CUDA, plain), Precision::FP16);
-  EXPECT_EQ(choose_precision(Precision::Auto, DeviceKind::MPS, plain), Precision::FP16);
-  EXPECT_EQ(choose_precision(Precision::FP32, DeviceKind::CUDA, bf16), Precision::FP32);
-}
-
 TEST(Precision, Parses) {
   EXPECT_EQ(parse_precision("bf16"), Precision::BF16);
   EXPECT_THROW(parse_precision("int8"), std::exception);
