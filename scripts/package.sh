@@ -4,6 +4,9 @@
 # The .deb holds bin/yamiro, include/yamiro, libyamiro.a, lib/cmake/yamiro, yamiro.pc, the
 # Python module and share/yamiro (manifests, fetch-models.sh).
 set -euo pipefail
+# Precision auto without the per-machine measurement: the runs compared here must not pick
+# different paths because one of them measured again on a busy machine.
+export YAMIRO_PROBE=0
 cd "$(dirname "$0")/.."
 # The package installs under /usr: the Python module goes to /usr/lib/python3/dist-packages and
 # the installed programs look for share/yamiro under /usr.

@@ -7,8 +7,10 @@
 namespace yamiro {
 
 // Returns the profile as a JSON object (keys: yamiro, os, cpu, memory_available_bytes,
-// libraries, devices, model_dirs, models). Reads /proc, /sys and the model folders and asks
-// LibTorch about its devices; throws only std::bad_alloc. Thread-safe.
+// libraries, devices, model_dirs, models). Reads /proc, /sys and the model folders, asks
+// LibTorch about its devices and includes precision auto's figures (auto_probe(): from the
+// cache, else measured once, which takes about a second and sets LibTorch's thread count).
+// Throws what auto_probe() throws (Error(Device)) and std::bad_alloc. Thread-safe.
 nlohmann::json system_profile();
 
 }  // namespace yamiro
