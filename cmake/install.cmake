@@ -19,9 +19,11 @@ set_property(SOURCE src/models/manifest.cpp src/models/registry.cpp APPEND PROPE
              COMPILE_DEFINITIONS YAMIRO_INSTALL_MODELS_DIR="${YAMIRO_INSTALL_MODELS_DIR}")
 
 install(TARGETS yamiro RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(TARGETS yamiro_core yamiro_log EXPORT yamiroTargets
-        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The source tree's model folder is a build-tree fact: consumers of the package do not get it.
+get_target_property(_defs yamiro_core INTERFACE_COMPILE_DEFINITIONS)
+list(TRANSFORM _defs REPLACE "^(YAMIRO_SOURCE_MODELS_DIR=.*)$" "$<BUILD_INTERFACE:\\1>")
+set_property(TARGET yamiro_core PROPERTY INTERFACE_COMPILE_DEFINITIONS "${_defs}")
+install(TARGETS yamiro_core yamiro_log EXPORT yamiroTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY include/yamiro DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp")
 install(EXPORT yamiroTargets NAMESPACE yamiro:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/yamiro)
 
