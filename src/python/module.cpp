@@ -394,18 +394,27 @@ PYBIND11_MODULE(_yamiro, m) {
     }
   });
 
-  py::class_<Upscaler>(m, "Upscaler")
+  py::class_<Upscaler>(m, "Upscaler",
+                       "One model prepared for one device. Upscaler(model, device, precision, tile, tile_pad, threads, *, "
+                       "batch, border, trust_model): the CLI's -m/--device/--precision/--tile/--tile-pad/--threads/"
+                       "--batch/--border/--trust-model. Raises ModelError, DeviceError, UsageError.")
       .def(py::init<const std::string&, const std::string&, const std::string&, std::optional<int>, std::optional<int>,
                     std::optional<int>, int, const std::string&, bool>(),
            py::arg("model") = kDefaultModel, py::arg("device") = "auto", py::arg("precision") = "auto",
            py::arg("tile") = py::none(), py::arg("tile_pad") = py::none(), py::arg("threads") = py::none(),
            py::kw_only(), py::arg("batch") = 1, py::arg("border") = "zero", py::arg("trust_model") = false)
       .def("upscale", &Upscaler::upscale, py::arg("array"), py::kw_only(), py::arg("outscale") = py::none(),
-           py::arg("alpha") = "model", py::arg("progress") = py::none())
+           py::arg("alpha") = "model", py::arg("progress") = py::none(),
+           "upscale(array, *, outscale=None, alpha='model', progress=None) -> array of the input's dtype and "
+           "channels at the model's scale (or outscale). progress(done, total) after each tile. Releases the GIL; "
+           "Ctrl-C raises KeyboardInterrupt at the next tile. Raises InputError, UsageError, DeviceError, "
+           "Interrupted.")
       .def("upscale_file", &Upscaler::upscale_file, py::arg("input"), py::arg("output"), py::kw_only(),
            py::arg("outscale") = py::none(), py::arg("alpha") = "model", py::arg("quality") = 95,
-           py::arg("overwrite") = false, py::arg("progress") = py::none())
-      .def("cancel", &Upscaler::cancel)
+           py::arg("overwrite") = false, py::arg("progress") = py::none(),
+           "upscale_file(input, output, *, outscale=None, alpha='model', quality=95, overwrite=False, "
+           "progress=None) -> dict: one file through the CLI's pipeline (the bytes `yamiro upscale` writes).")
+      .def("cancel", &Upscaler::cancel, "Cancels the running call (from any thread): it raises Interrupted.")
       .def("_time_cpp", &Upscaler::time_cpp, py::arg("array"), py::arg("repeats"))
       .def_property_readonly("scale", &Upscaler::scale)
       .def_property_readonly("device", &Upscaler::device)
@@ -415,9 +424,13 @@ PYBIND11_MODULE(_yamiro, m) {
       .def_property_readonly("model_path", &Upscaler::model_path)
       .def_property_readonly("arch", &Upscaler::arch);
 
-  m.def("read_image", &read_image_array, py::arg("path"), py::kw_only(), py::arg("max_pixels") = 16384LL * 16384LL);
+  m.def("read_image", &read_image_array, py::arg("path"), py::kw_only(), py::arg("max_pixels") = 16384LL * 16384LL,
+        "read_image(path) -> uint8/uint16 array (HxW gray, HxWx3 RGB, HxWx4 RGBA), EXIF orientation applied. "
+        "Raises InputError.");
   m.def("write_image", &write_image_array, py::arg("array"), py::arg("path"), py::kw_only(), py::arg("quality") = 95,
-        py::arg("overwrite") = false);
+        py::arg("overwrite") = false,
+        "write_image(array, path, *, quality=95, overwrite=False): encoded for the extension, written "
+        "atomically. Raises UsageError, IoError (also when path exists and not overwrite).");
   m.def("_info_json", [] {
     std::string s;
     {
@@ -427,7 +440,8 @@ PYBIND11_MODULE(_yamiro, m) {
     return s;
   });
   m.def("_models_json", &models_json);
-  m.def("set_log_level", &set_log_level, py::arg("level"));
+  m.def("set_log_level", &set_log_level, py::arg("level"),
+        "set_log_level('debug'|'info'|'warning'|'error'|'off'): yamiro's messages on stderr (default warning).");
   m.attr("__version__") = YAMIRO_VERSION;
   m.attr("default_model") = kDefaultModel;
 }
