@@ -15,8 +15,10 @@ declare -A allowed=(
   [video]="core models engine io"
   [bench]="core models arch graph engine"
   [pipeline]="core models engine io"
+  [profile]="core models engine io video"
+  [python]="core models engine io video pipeline profile"
   [serve]="core models engine io pipeline"
-  [cli]="core models arch graph engine io video bench pipeline serve"
+  [cli]="core models arch graph engine io video bench pipeline profile serve"
 )
 
 # The layer each public header belongs to.
@@ -28,6 +30,7 @@ declare -A header_layer=(
   [video]=video
   [bench]=bench [report]=bench [sampler]=bench
   [pipeline]=pipeline
+  [profile]=profile
 )
 
 bad=0

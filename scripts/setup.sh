@@ -15,6 +15,8 @@ PACKAGES=(
   # tests/reference (issue 13): the Python ncnn reference, and the peer binaries it is
   # checked against on Mesa's lavapipe CPU Vulkan driver
   python3-torch python3-numpy python3-opencv mesa-vulkan-drivers libvulkan1
+  # the Python module and the Debian package (issue 16)
+  pybind11-dev python3-pybind11 python3-dev dpkg-dev
 )
 
 missing=()

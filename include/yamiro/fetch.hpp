@@ -1,5 +1,7 @@
 // Model downloads: a manifest entry's files over HTTP(S) through FFmpeg's own network
 // layer (avio), checked against the manifest's SHA-256 before they get their final name.
+// Thread-safety: fetch_model runs on the calling thread and calls on_progress there; two
+// fetches into the same folder at once are not supported.
 #pragma once
 #include <atomic>
 #include <cstdint>

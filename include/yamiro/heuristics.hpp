@@ -1,5 +1,7 @@
 // The engine's choices derived from the host: device facts, precision `auto`, tile sizes.
 // Torch-free and unit-tested.
+// Thread-safety: the tile functions are pure and thread-safe; device_profile() asks
+// LibTorch and may be called from any thread.
 #pragma once
 #include <cstdint>
 #include <string>

@@ -1,4 +1,5 @@
 // Image headers read without decoding: dimensions for limits, EXIF orientation.
+// Thread-safety: pure functions of their arguments, thread-safe.
 #pragma once
 #include <cstdint>
 #include <optional>

@@ -1,4 +1,6 @@
 // Image files through OpenCV (when built with it); crash-safe writing is in atomic_file.hpp.
+// Thread-safety: every function here may run on several threads at once (no shared state;
+// serve decodes and encodes on its workers while the batch pipeline runs its own threads).
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -1,4 +1,5 @@
 // models/manifest.json: the models yamiro knows, their files and checksums.
+// Thread-safety: every function here is thread-safe (reads the environment and files only).
 #pragma once
 #include <string>
 #include <vector>

@@ -77,9 +77,10 @@ StateDict to_basicsr_names(StateDict weights);
 ArchInfo detect_architecture(const StateDict& weights);
 
 // Resolves -m NAME|PATH to a file and loads it. Names are looked up in the model
-// directories (see model_dirs()). Throws Error(Model) listing known names when not found.
-// A TorchScript module is code, so it is refused unless `trust_code` (--trust-model); its
-// scale is found by running a small probe input through it.
+// directories (see model_dirs()). Thread-safe, as are load_ncnn, to_basicsr_names,
+// detect_architecture and model_dirs (no shared state). Throws Error(Model) listing known
+// names when not found. A TorchScript module is code, so it is refused unless `trust_code`
+// (--trust-model); its scale is found by running a small probe input through it.
 Model load_model(const std::string& name_or_path, bool trust_code = false);
 
 // True when a .pt/.pth zip archive is a TorchScript module rather than a state dict.
@@ -89,7 +90,8 @@ bool is_torchscript_file(const std::string& path);
 ArchInfo probe_torchscript(const std::string& path);
 
 // Where weights are searched, in order: $YAMIRO_MODELS, $XDG_CACHE_HOME/yamiro/models
-// (else ~/.cache/yamiro/models), ./models, the source tree's models/.
+// (else ~/.cache/yamiro/models), ./models, the source tree's models/,
+// then the installed share/yamiro/models (an installed build). Thread-safe (reads the environment).
 std::vector<std::string> model_dirs();
 
 // The names of the built-in models (from the manifest).

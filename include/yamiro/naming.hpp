@@ -1,4 +1,6 @@
 // Input discovery and output naming for `yamiro upscale` (no image library needed).
+// Thread-safety: every function here is thread-safe (no shared state; collect_inputs only
+// reads the file system).
 #pragma once
 #include <string>
 #include <vector>

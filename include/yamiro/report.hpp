@@ -1,4 +1,5 @@
 // The self-contained HTML report of `yamiro bench --report` (inline SVG, no network).
+// Thread-safety: render_report_html is a pure function, thread-safe.
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>

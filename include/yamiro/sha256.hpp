@@ -1,4 +1,5 @@
 // SHA-256 of files (FIPS 180-4), for model checksums.
+// Thread-safety: the functions are thread-safe; one Sha256 object is used by one thread.
 #pragma once
 #include <array>
 #include <cstddef>

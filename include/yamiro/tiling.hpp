@@ -1,4 +1,5 @@
 // Tile planning: pure arithmetic, no LibTorch (unit-tested on its own).
+// Thread-safety: pure functions, thread-safe.
 #pragma once
 #include <vector>
 

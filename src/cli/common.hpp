@@ -8,6 +8,7 @@
 #include <string>
 
 #include "yamiro/engine.hpp"
+#include "yamiro/profile.hpp"  // system_profile(): info, bench results, serve
 
 namespace yamiro::cli {
 
@@ -46,9 +47,6 @@ struct Command {
   CLI::App* app = nullptr;
   std::function<int()> run;
 };
-
-// The `yamiro info` profile as JSON (also embedded in bench results).
-nlohmann::json system_profile();
 
 Command register_upscale(CLI::App& app, const GlobalFlags& global);
 Command register_bench(CLI::App& app, const GlobalFlags& global);

@@ -17,7 +17,12 @@ std::string manifest_path() {
   std::error_code ec;
   const fs::path local = fs::path("models") / "manifest.json";
   if (fs::is_regular_file(local, ec)) return local.string();
-  return (fs::path(YAMIRO_SOURCE_MODELS_DIR) / "manifest.json").string();
+  const fs::path source = fs::path(YAMIRO_SOURCE_MODELS_DIR) / "manifest.json";
+#ifdef YAMIRO_INSTALL_MODELS_DIR
+  // An installed yamiro, away from the tree it was built from: the prefix's share/yamiro.
+  if (!fs::is_regular_file(source, ec)) return (fs::path(YAMIRO_INSTALL_MODELS_DIR) / "manifest.json").string();
+#endif
+  return source.string();
 }
 
 std::vector<ManifestEntry> read_manifest(const std::string& path) {

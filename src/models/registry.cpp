@@ -68,6 +68,9 @@ std::vector<std::string> model_dirs() {
     dirs.push_back((fs::path(home) / ".cache" / "yamiro" / "models").string());
   dirs.emplace_back("models");
   dirs.emplace_back(YAMIRO_SOURCE_MODELS_DIR);
+#ifdef YAMIRO_INSTALL_MODELS_DIR
+  dirs.emplace_back(YAMIRO_INSTALL_MODELS_DIR);  // the prefix's share/yamiro/models
+#endif
   return dirs;
 }
 
