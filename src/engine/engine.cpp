@@ -211,6 +211,9 @@ Engine::Engine(const Model& model, const EngineOptions& options) : impl_(std::ma
   if (options.tile < -1 || options.batch < 1 || options.threads < 0 || options.tile_pad < -1)
     throw Error(ErrorKind::Usage, "invalid engine options (tile >= 0, tile-pad >= 0, batch >= 1, threads >= 0)");
   m.pad = options.tile_pad >= 0 ? options.tile_pad : kDefaultTilePad;
+  // A graph of valid convolutions needs its whole receptive field as real context for a
+  // tile to equal the untiled run: the shrink, plus a grid step for its strided layers.
+  if (model.info.shrink > 0) m.pad = std::max(m.pad, model.info.shrink + model.info.input_multiple);
   m.setup.threads = options.threads > 0 ? options.threads : available_cpus();
   at::set_num_threads(m.setup.threads);
   limit_kernel_caches();
