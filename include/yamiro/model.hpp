@@ -41,6 +41,7 @@ struct ArchInfo {
                                           // network pads them back itself (so output = scale x input)
   int input_multiple = 1;                 // the graph's input side must be input_remainder mod this
   int input_remainder = 0;
+  int align = 1;                          // the graph's largest inner stride: tiles start on multiples of it
   std::string border = "zero";            // what that padding puts past the image: zero|reflect|replicate
   bool global_reduction = false;          // global pooling (SE blocks): a tile sees only its own mean
   bool add_nearest_input = false;         // the nearest-upscaled input is added to the output (Real-CUGAN x4)

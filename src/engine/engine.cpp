@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -85,6 +86,7 @@ struct Engine::Impl {
   int tile_limit = 0;  // after an out-of-memory, tiles never exceed this (0 = no limit)
   std::uint64_t budget = 0;
   std::uint64_t device_peak = 0;
+  double global_seconds = 0;  // time spent gathering exact global statistics (tiled SE graphs)
 
   void build(const StateDict& weights) {
     arch::NetOptions n;
@@ -195,6 +197,30 @@ struct Engine::Impl {
       run(sub, half, width, height, nullptr, load, store);
       tick(progress);
     }
+  }
+
+  // Exact global layers (SE means) on a tiled run: one gathering pass over the tiles per
+  // layer, each up to that layer only, before the tiles run for real.
+  template <typename Load>
+  void gather_globals(const std::vector<Tile>& tiles, int width, int height, const Load& load) {
+    net->reset_global();  // never statistics of another image (or of a failed run)
+    const int layers = net->global_layers();
+    if (layers == 0 || tiles.size() < 2) return;
+    const auto start = std::chrono::steady_clock::now();
+    c10::InferenceMode inference;
+    for (int k = 0; k < layers; ++k) {
+      for (const Tile& t : tiles) {
+        at::Tensor x = load(t.padded).unsqueeze(0).to(dev.device, dtype_of(setup.precision));
+        if (setup.channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
+        arch::CoreSpan c{t.core.x - t.padded.x, t.core.y - t.padded.y, t.core.w, t.core.h,
+                         t.core.x == 0, t.core.y == 0, t.core.right() == width, t.core.bottom() == height};
+        net->gather_global(k, x, c);
+      }
+      net->finish_global(k);
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    global_seconds += seconds;
+    spdlog::info("exact global layers: {} gathering passes over {} tiles took {:.2f} s", layers, tiles.size(), seconds);
   }
 
   static void tick(Progress* progress) {
@@ -321,7 +347,9 @@ Image Engine::upscale(const Image& in, Progress* progress) {
         }
       }
     };
+    m.gather_globals(tiles, in.width, in.height, load);
     m.run(tiles, tile, in.width, in.height, progress, load, store);
+    m.net->reset_global();
   }
   return out;
 }
@@ -348,7 +376,9 @@ PlanarImage Engine::upscale(const PlanarImage& in, Progress* progress) {
         .narrow(2, t.core.x * s, t.core.w * s)
         .copy_(y.narrow(1, oy, t.core.h * s).narrow(2, ox, t.core.w * s).to(at::kCPU, at::kFloat));
   };
+  m.gather_globals(tiles, in.width, in.height, load);
   m.run(tiles, tile, in.width, in.height, progress, load, store);
+  m.net->reset_global();
   return out;
 }
 

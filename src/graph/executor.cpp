@@ -31,6 +31,7 @@ struct GraphRunner::Step {
   DeviceWeights weights;
   std::vector<int> in, out;  // blob slots
   std::vector<int> release;  // slots whose last reader is this step
+  int global = -1;           // index among the GlobalPool nodes
 };
 
 GraphRunner::GraphRunner(std::shared_ptr<const Graph> graph, const arch::NetOptions& options) : graph_(std::move(graph)) {
@@ -51,6 +52,10 @@ GraphRunner::GraphRunner(std::shared_ptr<const Graph> graph, const arch::NetOpti
     for (const auto& [key, w] : n.weights) s.weights[key] = arch::to_device(w, options);
     for (const auto& b : n.inputs) s.in.push_back(slot_of(b));
     for (const auto& b : n.outputs) s.out.push_back(slot_of(b));
+    if (n.op == "GlobalPool") {
+      s.global = static_cast<int>(global_nodes_.size());
+      global_nodes_.push_back(&n);
+    }
     steps_.push_back(std::move(s));
   }
   for (const auto& o : graph_->outputs) outputs_.push_back(slot_of(o));
@@ -65,14 +70,23 @@ GraphRunner::GraphRunner(std::shared_ptr<const Graph> graph, const arch::NetOpti
 
 GraphRunner::~GraphRunner() = default;
 
-std::vector<at::Tensor> GraphRunner::run(const at::Tensor& x) const {
+std::vector<at::Tensor> GraphRunner::run(const at::Tensor& x, const Globals* globals) const {
   std::vector<at::Tensor> blobs(static_cast<std::size_t>(slots_));
   blobs[input_] = x;
   std::vector<at::Tensor> in;
   for (const Step& s : steps_) {
     in.clear();
     for (int k : s.in) in.push_back(blobs[k]);
-    auto out = s.run(*s.node, in, s.weights);
+    std::vector<at::Tensor> out;
+    if (globals && s.global >= 0 && s.global == globals->stop_at) return {in.at(0)};
+    if (globals && s.global >= 0 && s.global < static_cast<int>(globals->fixed.size()) && globals->fixed[s.global].defined()) {
+      const at::Tensor& f = globals->fixed[s.global];
+      std::vector<std::int64_t> shape = f.sizes().vec();
+      shape[0] = in.at(0).size(0);
+      out = {f.expand(shape)};
+    } else {
+      out = s.run(*s.node, in, s.weights);
+    }
     for (std::size_t i = 0; i < s.out.size(); ++i) blobs[s.out[i]] = std::move(out.at(i));
     for (int k : s.release) blobs[k] = at::Tensor();
   }
@@ -85,17 +99,92 @@ namespace {
 
 class GraphNetwork final : public arch::Network {
  public:
-  GraphNetwork(const ArchInfo& info, const arch::NetOptions& options) : info_(info), runner_(info.graph, options) {}
+  GraphNetwork(const ArchInfo& info, const arch::NetOptions& options)
+      : info_(info), runner_(info.graph, options), runner_dtype_(options.dtype) {
+    geometry();
+  }
 
   at::Tensor forward(const at::Tensor& x) override {
     const std::int64_t h = x.size(2), w = x.size(3), s = info_.scale;
-    const at::Tensor y = runner_.run(pad_input(x)).at(0);
+    const bool exact = !means_.empty() && static_cast<int>(means_.size()) == global_layers();
+    Globals g;
+    if (exact) g.fixed = means_;
+    const at::Tensor y = runner_.run(pad_input(x), exact ? &g : nullptr).at(0);
     at::Tensor out = y.narrow(2, 0, h * s).narrow(3, 0, w * s);
     if (info_.add_nearest_input) out = out + at::upsample_nearest2d(x, {h * s, w * s}, c10::nullopt, c10::nullopt);
     return out;
   }
 
+  int global_layers() const override { return static_cast<int>(geo_.size()); }
+
+  // Sums GlobalPool k's input over the feature positions this tile owns: those whose
+  // centre falls in the core (up to the image edge where the core touches it), with the
+  // statistics of the layers before k fixed to the whole image's.
+  void gather_global(int k, const at::Tensor& x, const arch::CoreSpan& core) override {
+    const Geometry& geo = geo_.at(k);
+    Globals g;
+    g.fixed = means_;
+    g.fixed.resize(static_cast<std::size_t>(k));
+    g.stop_at = k;
+    const at::Tensor f = runner_.run(pad_input(x), &g).at(0).to(at::kFloat);
+    auto span = [&](int start, int len, bool first, bool last, std::int64_t n) {
+      const double a = info_.shrink + start, b = a + len;  // the core in graph-input coordinates
+      std::int64_t j0 = 0, j1 = n;
+      while (!first && j0 < n && geo.offset + (j0 + 0.5) * geo.step < a) ++j0;
+      while (!last && j1 > j0 && geo.offset + (j1 - 0.5) * geo.step >= b) --j1;
+      return std::make_pair(j0, j1 - j0);
+    };
+    const auto [y0, ny] = span(core.y, core.h, core.top, core.bottom, f.size(2));
+    const auto [x0, nx] = span(core.x, core.w, core.left, core.right, f.size(3));
+    if (ny <= 0 || nx <= 0) return;
+    const at::Tensor part = f.narrow(2, y0, ny).narrow(3, x0, nx);
+    if (sums_.size() <= static_cast<std::size_t>(k)) sums_.resize(static_cast<std::size_t>(k) + 1), counts_.resize(sums_.size(), 0);
+    const at::Tensor v = geo.max ? at::amax(part, {0, 2, 3}) : part.sum({0, 2, 3}).to(at::kDouble);
+    sums_[k] = !sums_[k].defined() ? v : (geo.max ? at::maximum(sums_[k], v) : sums_[k] + v);
+    counts_[k] += static_cast<double>(ny * nx * f.size(0));
+  }
+
+  void finish_global(int k) override {
+    const Geometry& geo = geo_.at(k);
+    if (static_cast<int>(sums_.size()) <= k || !sums_[k].defined()) throw Error(ErrorKind::Model, "no tile covered a global layer");
+    at::Tensor m = geo.max ? sums_[k] : sums_[k] / counts_[k];
+    m = m.to(runner_dtype_).unsqueeze(0);
+    if (geo.keep) m = m.unsqueeze(2).unsqueeze(3);
+    if (means_.size() <= static_cast<std::size_t>(k)) means_.resize(static_cast<std::size_t>(k) + 1);
+    means_[k] = m;
+  }
+
+  void reset_global() override {
+    means_.clear();
+    sums_.clear();
+    counts_.clear();
+  }
+
  private:
+  using Globals = GraphRunner::Globals;
+  // Feature j of GlobalPool k's input covers graph-input coordinates
+  // [offset + j*step, offset + (j+1)*step): from its size at two input sizes.
+  struct Geometry {
+    double step = 1, offset = 0;
+    bool max = false, keep = false;
+  };
+
+  void geometry() {
+    const Graph& g = *info_.graph;
+    const int n0 = valid_input_side(info_, 96), n1 = valid_input_side(info_, 96 + 16 * info_.tile_multiple);
+    const auto a = infer_shapes(g, {{1, g.input_channels.at(0), n0, n0}});
+    const auto b = infer_shapes(g, {{1, g.input_channels.at(0), n1, n1}});
+    for (const Node* n : runner_.global_nodes()) {
+      const std::int64_t fa = a.at(n->inputs.at(0)).at(3), fb = b.at(n->inputs.at(0)).at(3);
+      Geometry geo;
+      geo.step = static_cast<double>(n1 - n0) / static_cast<double>(fb - fa);
+      geo.offset = (n0 - geo.step * static_cast<double>(fa)) / 2;  // valid convolutions cut both sides alike
+      geo.max = n->s("mode", "avg") == "max";
+      geo.keep = n->i("keepdims", 0) != 0;
+      geo_.push_back(geo);
+    }
+  }
+
   // The shrink on every side, and at the bottom/right what the graph's size rule needs,
   // filled by the family's border rule.
   at::Tensor pad_input(const at::Tensor& x) const {
@@ -125,6 +214,10 @@ class GraphNetwork final : public arch::Network {
 
   ArchInfo info_;
   GraphRunner runner_;
+  at::ScalarType runner_dtype_ = at::kFloat;
+  std::vector<Geometry> geo_;
+  std::vector<at::Tensor> means_, sums_;
+  std::vector<double> counts_;
 };
 
 }  // namespace

@@ -24,13 +24,25 @@ class GraphRunner {
   // Runs the nodes in order on `x` (the graph's input, as is: no padding, no crop) and
   // returns the graph's outputs. Blobs are freed after their last reader. Throws what
   // the kernels throw. Not thread-safe.
-  std::vector<at::Tensor> run(const at::Tensor& x) const;
+  std::vector<at::Tensor> run(const at::Tensor& x) const { return run(x, nullptr); }
+
+  // Control over the GlobalPool nodes (numbered in node order): `fixed[k]`, when defined,
+  // is used as node k's output ([1,C] or [1,C,1,1], expanded over the batch); with
+  // `stop_at` >= 0 the run stops at that node and returns its input.
+  struct Globals {
+    std::vector<at::Tensor> fixed;
+    int stop_at = -1;
+  };
+  std::vector<at::Tensor> run(const at::Tensor& x, const Globals* globals) const;
+  // The GlobalPool nodes in node order.
+  const std::vector<const Node*>& global_nodes() const { return global_nodes_; }
 
  private:
   struct Step;
   std::shared_ptr<const Graph> graph_;
   std::vector<Step> steps_;
   std::vector<int> outputs_;
+  std::vector<const Node*> global_nodes_;
   int input_ = 0, slots_ = 0;
 };
 

@@ -145,6 +145,15 @@ Contract probe(const Graph& g) {
       c.shrink = static_cast<int>(lost / (2 * s));
       c.multiple = m;
       c.remainder = r;
+      // Strides: how much slower each image blob grows than the input, on the grid.
+      const auto a = infer_shapes(g, {{1, g.input_channels.at(0), n0, n0}});
+      const auto b = infer_shapes(g, {{1, g.input_channels.at(0), n0 + 16 * m, n0 + 16 * m}});
+      for (const auto& [blob, sa] : a) {
+        const Shape& sb = b.at(blob);
+        if (sa.size() != 4 || sb[2] <= sa[2]) continue;
+        const std::int64_t grow = sb[2] - sa[2];
+        if ((16 * m) % grow == 0) c.align = std::lcm(c.align, static_cast<int>(16 * m / grow));
+      }
       return c;
     }
   if (last_error.empty()) last_error = "the output is not scale x (input - 2 x a whole border) on any grid";

@@ -67,6 +67,8 @@ struct Contract {
   int shrink = 0;           // input pixels lost per side (valid convolutions)
   int multiple = 1;         // the input size must be remainder (mod multiple)
   int remainder = 0;
+  int align = 1;             // the largest stride inside the graph (lcm): a shift of the input by a
+                             // multiple of it shifts every feature map by whole positions
   bool global_reduction = false;  // a GlobalPool (SE blocks): output depends on the whole input
 };
 // Throws Error(Model) when no input grid gives an image output of a whole scale 1..16.

@@ -3,6 +3,7 @@
 // residual coefficients and resampling factors, so a graph that merely has the right
 // number of convolutions is not mistaken for one.
 #include <cmath>
+#include <numeric>
 
 #include <spdlog/spdlog.h>
 
@@ -149,7 +150,10 @@ ArchInfo graph_arch(const Graph& g, const std::string& origin) {
   info.shrink = c.shrink;
   info.input_multiple = c.multiple;
   info.input_remainder = c.remainder;
-  info.tile_multiple = c.multiple;  // tiles start on the graph's grid, so strided layers line up
+  info.align = c.align;
+  // Tiles start (and are sized) on the graph's grid, so its strided layers sample the
+  // image where the untiled run samples it.
+  info.tile_multiple = std::lcm(c.multiple, c.align);
   info.global_reduction = c.global_reduction;
   // The border rule of the family (its reference's pre-padding): Real-CUGAN reflects,
   // waifu2x replicates; other graphs that shrink replicate, the rest keep zero padding.

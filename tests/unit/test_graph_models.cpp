@@ -6,6 +6,7 @@
 //    output / 255), the models from YAMIRO_NCNN_ZOO (the package's folder) or the model
 //    folders under their built-in names) match untiled in fp32, and tiled runs stay close.
 // A test skips only when its files are absent; a load error fails it.
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
@@ -146,4 +147,49 @@ TEST(GraphExecutor, RealModelsMatchTheReference) {
     ++checked;
   }
   if (checked == 0) GTEST_SKIP() << "no model of the reference outputs is installed";
+}
+
+namespace {
+
+// A 96x120 test image from the repository's 48x60 photo crop: itself and mirror images.
+PlanarImage mosaic() {
+  const auto rgb = read_bytes(data_file("rgb48x60.rgb"));
+  PlanarImage p(96, 120, 3);
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < 120; ++y)
+      for (int x = 0; x < 96; ++x) {
+        const int sx = x < 48 ? x : 95 - x, sy = y < 60 ? y : 119 - y;
+        p.plane(c)[y * 96 + x] = static_cast<float>(rgb[(static_cast<std::size_t>(sy) * 48 + sx) * 3 + c]) / 255.0f;
+      }
+  return p;
+}
+
+}  // namespace
+
+TEST(GraphExecutor, TiledRunsEqualTheUntiledRun) {
+  // SE graphs through the gathering passes (>= 50 dB asked for Real-CUGAN at tile 32);
+  // graphs without global layers are exact up to rounding.
+  const std::vector<std::pair<std::string, double>> cases = {
+      {"realcugan-x2-conservative", 50}, {"waifu2x-cunet-noise1", 50}, {"waifu2x-upconv7-x2", 80}};
+  const PlanarImage in = mosaic();
+  int checked = 0;
+  for (const auto& [name, floor_db] : cases) {
+    const std::string param = zoo_model(name);
+    if (param.empty()) continue;
+    SCOPED_TRACE(name);
+    const Model model = load_model(param);
+    const auto t0 = std::chrono::steady_clock::now();
+    const PlanarImage whole = Engine(model, exact_options()).upscale(in);
+    const auto t1 = std::chrono::steady_clock::now();
+    EngineOptions tiled = exact_options();
+    tiled.tile = 32;
+    const PlanarImage t = Engine(model, tiled).upscale(in);
+    const auto t2 = std::chrono::steady_clock::now();
+    const double db = psnr01(t.data, whole.data);
+    std::printf("%-28s tile 32 vs untiled %.1f dB (untiled %.2f s, tiled %.2f s)\n", name.c_str(), db,
+                std::chrono::duration<double>(t1 - t0).count(), std::chrono::duration<double>(t2 - t1).count());
+    EXPECT_GE(db, floor_db) << name;
+    ++checked;
+  }
+  if (checked == 0) GTEST_SKIP() << "none of the models is installed (or YAMIRO_NCNN_ZOO unset)";
 }
