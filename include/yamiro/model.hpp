@@ -58,10 +58,13 @@ struct Model {
   StateDict weights;
 };
 
-// Reads an ncnn model (.param text + .bin weights beside it, fp16 or fp32 weight tags)
-// and maps its graph onto a known architecture.
-// Throws Error(Model) naming the file and the reason for anything malformed:
-// wrong magic, counts that do not match, truncated .bin, unknown layer, unknown graph.
+// Reads an ncnn model (.param text + .bin weights beside it; fp32, fp16, raw, int8 and
+// codebook weight tags). A graph a hand-written network recognises (RRDBNet,
+// SRVGGNetCompact) maps onto it; any other runs on the graph executor (arch "Graph",
+// its contract from a shape probe). Throws Error(Model) naming the file and the reason
+// for anything malformed: wrong magic, counts that do not match, truncated .bin, unknown
+// layer type (with its line), blobs read before they are made, shapes that cannot be
+// inferred, parameters out of range. Thread-safe.
 Model load_ncnn(const std::string& param_path, const std::string& bin_path);
 
 // Reads a PyTorch checkpoint (.pth/.pt): the zip layout of torch.save >= 1.6 or the

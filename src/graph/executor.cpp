@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "arch/network.hpp"
+#include "arch/winograd.hpp"
 #include "graph/executor.hpp"
 #include "graph/kernels.hpp"
 #include "graph/ops.hpp"
@@ -32,7 +33,22 @@ struct GraphRunner::Step {
   std::vector<int> in, out;  // blob slots
   std::vector<int> release;  // slots whose last reader is this step
   int global = -1;           // index among the GlobalPool nodes
+  // A 3x3 convolution on the Winograd path, with the activation after it fused.
+  std::shared_ptr<arch::Conv3x3> conv3;
+  arch::Epilogue epilogue;
 };
+
+namespace {
+
+// A Conv the Winograd kernels take: 3x3, stride 1, pad 1 (zeros), no dilation or groups.
+bool winograd_conv(const Node& n) {
+  return n.op == "Conv" && n.ints("kernel", {1, 1}) == std::vector<std::int64_t>{3, 3} &&
+         n.ints("stride", {1, 1}) == std::vector<std::int64_t>{1, 1} && n.ints("dilation", {1, 1}) == std::vector<std::int64_t>{1, 1} &&
+         n.ints("pads", {0, 0, 0, 0}) == std::vector<std::int64_t>{1, 1, 1, 1} && n.s("auto_pad", "none") == "none" &&
+         n.i("group", 1) == 1 && n.f("pad_value", 0) == 0 && n.has_weight("bias");
+}
+
+}  // namespace
 
 GraphRunner::GraphRunner(std::shared_ptr<const Graph> graph, const arch::NetOptions& options) : graph_(std::move(graph)) {
   if (!graph_) throw Error(ErrorKind::Model, "architecture Graph without a graph");
@@ -46,12 +62,31 @@ GraphRunner::GraphRunner(std::shared_ptr<const Graph> graph, const arch::NetOpti
     return k;
   };
   input_ = slot_of(graph_->inputs.at(0));
-  for (const Node& n : graph_->nodes) {
-    Step s{&n, find_kernel(n.op), {}, {}, {}, {}};
+  std::unordered_map<std::string, int> readers;
+  for (const Node& n : graph_->nodes)
+    for (const auto& b : n.inputs) ++readers[b];
+  for (const auto& o : graph_->outputs) ++readers[o];
+  const auto& nodes = graph_->nodes;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const Node& n = nodes[i];
+    Step s{&n, find_kernel(n.op), {}, {}, {}, {}, -1, nullptr, {}};
     if (!s.run) fail(*graph_, &n, "no kernel for op " + n.op);
     for (const auto& [key, w] : n.weights) s.weights[key] = arch::to_device(w, options);
     for (const auto& b : n.inputs) s.in.push_back(slot_of(b));
-    for (const auto& b : n.outputs) s.out.push_back(slot_of(b));
+    const Node* act = nullptr;
+    if (options.winograd && !options.plain && winograd_conv(n)) {
+      s.conv3 = std::make_shared<arch::Conv3x3>(s.weights.at("weight"), s.weights.at("bias"), true);
+      // The next node, when it is an activation that alone reads the result, runs as the epilogue.
+      const Node* next = i + 1 < nodes.size() ? &nodes[i + 1] : nullptr;
+      if (next && next->inputs.size() == 1 && next->inputs[0] == n.outputs.at(0) && readers[n.outputs[0]] == 1) {
+        if (next->op == "Relu") act = next, s.epilogue.leaky_slope = static_cast<float>(next->f("alpha", 0));
+        const std::int64_t cout = n.weight("weight").shape.at(0);
+        if (next->op == "PRelu" && next->weight("slope").numel() == cout)
+          act = next, s.epilogue.prelu = arch::to_device(next->weight("slope"), options);
+      }
+    }
+    for (const auto& b : (act ? act->outputs : n.outputs)) s.out.push_back(slot_of(b));
+    if (act) ++i;
     if (n.op == "GlobalPool") {
       s.global = static_cast<int>(global_nodes_.size());
       global_nodes_.push_back(&n);
@@ -84,6 +119,8 @@ std::vector<at::Tensor> GraphRunner::run(const at::Tensor& x, const Globals* glo
       std::vector<std::int64_t> shape = f.sizes().vec();
       shape[0] = in.at(0).size(0);
       out = {f.expand(shape)};
+    } else if (s.conv3) {
+      out = {(*s.conv3)(in.at(0), s.epilogue)};
     } else {
       out = s.run(*s.node, in, s.weights);
     }

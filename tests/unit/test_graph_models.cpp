@@ -12,6 +12,7 @@
 #include <regex>
 
 #include "arch/network.hpp"
+#include "arch/winograd.hpp"
 #include "golden/fixtures.hpp"
 #include "models/readers.hpp"
 #include "unit/test_graph_util.hpp"
@@ -46,16 +47,21 @@ void executor_equals_handwritten(const std::string& stem, const std::string& arc
   EXPECT_EQ(graph.info.scale, fast.info.scale);
   EXPECT_EQ(graph.info.shrink, 0);
   EXPECT_EQ(graph.info.border, "zero");
-  arch::NetOptions o;
   at::manual_seed(3);
   const at::Tensor x = at::rand({1, 3, 20, 24});
   c10::InferenceMode guard;
-  const at::Tensor a = arch::make_network(fast.info, fast.weights, o)->forward(x);
-  const at::Tensor b = arch::make_network(graph.info, graph.weights, o)->forward(x);
-  ASSERT_EQ(a.sizes(), b.sizes());
-  const double diff = (a - b).abs().max().item<double>();
-  std::printf("%s: executor vs hand-written max |diff| %.3g\n", stem.c_str(), diff);
-  EXPECT_LE(diff, 1e-4);
+  // Both direct, and both with Winograd 3x3 convolutions (and fused activations) where the CPU has them.
+  for (const bool winograd : {false, true}) {
+    if (winograd && !arch::winograd_supported()) continue;
+    arch::NetOptions o;
+    o.winograd = winograd;
+    const at::Tensor a = arch::make_network(fast.info, fast.weights, o)->forward(x);
+    const at::Tensor b = arch::make_network(graph.info, graph.weights, o)->forward(x);
+    ASSERT_EQ(a.sizes(), b.sizes());
+    const double diff = (a - b).abs().max().item<double>();
+    std::printf("%s (winograd %d): executor vs hand-written max |diff| %.3g\n", stem.c_str(), winograd, diff);
+    EXPECT_LE(diff, 1e-4);
+  }
 }
 
 // The 29 models: built-in name -> path inside the npm package.
