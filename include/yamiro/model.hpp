@@ -4,10 +4,15 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace yamiro {
+
+namespace graph {
+struct Graph;  // the graph IR (src/graph/ir.hpp): plain data, no LibTorch
+}
 
 // One weight tensor on the host, fp32, row-major.
 struct HostTensor {
@@ -29,6 +34,17 @@ struct ArchInfo {
   std::map<std::string, std::string> options;  // non-integer settings: SwinIR upsampler, depths, mlp_ratio, ...
   int tile_multiple = 1;                  // tiles run best at multiples of this (SwinIR: the window size)
   std::string module_path;                // arch "TorchScript": the module file (code, run as is)
+  // Arch "Graph": the network as a graph IR run op by op (shared and immutable; the weights
+  // are in it, Model::weights stays empty). The rest is its contract, from a shape probe.
+  std::shared_ptr<const graph::Graph> graph;
+  int shrink = 0;                         // input pixels per side that valid convolutions eat; the
+                                          // network pads them back itself (so output = scale x input)
+  int input_multiple = 1;                 // the graph's input side must be input_remainder mod this
+  int input_remainder = 0;
+  int align = 1;                          // the graph's largest inner stride: tiles start on multiples of it
+  std::string border = "zero";            // what that padding puts past the image: zero|reflect|replicate
+  bool global_reduction = false;          // global pooling (SE blocks): a tile sees only its own mean
+  bool add_nearest_input = false;         // the nearest-upscaled input is added to the output (Real-CUGAN x4)
   // "RRDBNet x4 (num_block=23, num_feat=64, num_grow_ch=32)"; options follow the integers.
   std::string summary() const;
 };
@@ -42,10 +58,13 @@ struct Model {
   StateDict weights;
 };
 
-// Reads an ncnn model (.param text + .bin weights beside it, fp16 or fp32 weight tags)
-// and maps its graph onto a known architecture.
-// Throws Error(Model) naming the file and the reason for anything malformed:
-// wrong magic, counts that do not match, truncated .bin, unknown layer, unknown graph.
+// Reads an ncnn model (.param text + .bin weights beside it; fp32, fp16, raw, int8 and
+// codebook weight tags). A graph a hand-written network recognises (RRDBNet,
+// SRVGGNetCompact) maps onto it; any other runs on the graph executor (arch "Graph",
+// its contract from a shape probe). Throws Error(Model) naming the file and the reason
+// for anything malformed: wrong magic, counts that do not match, truncated .bin, unknown
+// layer type (with its line), blobs read before they are made, shapes that cannot be
+// inferred, parameters out of range. Thread-safe.
 Model load_ncnn(const std::string& param_path, const std::string& bin_path);
 
 // Reads a PyTorch checkpoint (.pth/.pt): the zip layout of torch.save >= 1.6 or the

@@ -15,6 +15,7 @@ const std::map<std::string, Factory>& factories() {
       {"SRVGGNetCompact", &make_srvgg_compact},
       {"SwinIR", &make_swinir},
       {"TorchScript", &make_torchscript},
+      {"Graph", &make_graph},
   };
   return table;
 }

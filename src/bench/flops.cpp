@@ -3,6 +3,7 @@
 #include <sstream>
 #include <string>
 
+#include "graph/ops.hpp"
 #include "yamiro/bench.hpp"
 #include "yamiro/error.hpp"
 
@@ -66,6 +67,11 @@ double flops_per_input_pixel(const ArchInfo& a) {
     return 2.0 * k * body_px * (at_body + after);
   }
   if (a.arch == "SwinIR") return swinir_flops(a);
+  if (a.arch == "Graph" && a.graph) {
+    // Counted op by op on a 128x128 image (plus the border the graph eats), per image pixel.
+    const int n = graph::valid_input_side(a, 128);
+    return graph::cost(*a.graph, n, n).flops / (128.0 * 128.0);
+  }
   throw Error(ErrorKind::Model, "no FLOP count for architecture '" + a.arch + "'");
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -92,6 +93,7 @@ struct Engine::Impl {
     setup.precision_reason = c.reason;
     auto_winograd = c.winograd;
   }
+  double global_seconds = 0;  // time spent gathering exact global statistics (tiled SE graphs)
 
   void build(const StateDict& weights) {
     arch::NetOptions n;
@@ -206,6 +208,30 @@ struct Engine::Impl {
     }
   }
 
+  // Exact global layers (SE means) on a tiled run: one gathering pass over the tiles per
+  // layer, each up to that layer only, before the tiles run for real.
+  template <typename Load>
+  void gather_globals(const std::vector<Tile>& tiles, int width, int height, const Load& load) {
+    net->reset_global();  // never statistics of another image (or of a failed run)
+    const int layers = net->global_layers();
+    if (layers == 0 || tiles.size() < 2) return;
+    const auto start = std::chrono::steady_clock::now();
+    c10::InferenceMode inference;
+    for (int k = 0; k < layers; ++k) {
+      for (const Tile& t : tiles) {
+        at::Tensor x = load(t.padded).unsqueeze(0).to(dev.device, dtype_of(setup.precision));
+        if (setup.channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
+        arch::CoreSpan c{t.core.x - t.padded.x, t.core.y - t.padded.y, t.core.w, t.core.h,
+                         t.core.x == 0, t.core.y == 0, t.core.right() == width, t.core.bottom() == height};
+        net->gather_global(k, x, c);
+      }
+      net->finish_global(k);
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    global_seconds += seconds;
+    spdlog::info("exact global layers: {} gathering passes over {} tiles took {:.2f} s", layers, tiles.size(), seconds);
+  }
+
   static void tick(Progress* progress) {
     if (!progress) return;
     const int done = ++progress->tiles_done;
@@ -220,6 +246,9 @@ Engine::Engine(const Model& model, const EngineOptions& options) : impl_(std::ma
   if (options.tile < -1 || options.batch < 1 || options.threads < 0 || options.tile_pad < -1)
     throw Error(ErrorKind::Usage, "invalid engine options (tile >= 0, tile-pad >= 0, batch >= 1, threads >= 0)");
   m.pad = options.tile_pad >= 0 ? options.tile_pad : kDefaultTilePad;
+  // A graph of valid convolutions needs its whole receptive field as real context for a
+  // tile to equal the untiled run: the shrink, plus a grid step for its strided layers.
+  if (model.info.shrink > 0) m.pad = std::max(m.pad, model.info.shrink + model.info.input_multiple);
   m.setup.threads = options.threads > 0 ? options.threads : available_cpus();
   at::set_num_threads(m.setup.threads);
   limit_kernel_caches();
@@ -335,7 +364,9 @@ Image Engine::upscale(const Image& in, Progress* progress) {
         }
       }
     };
+    m.gather_globals(tiles, in.width, in.height, load);
     m.run(tiles, tile, in.width, in.height, progress, load, store);
+    m.net->reset_global();
   }
   return out;
 }
@@ -362,7 +393,9 @@ PlanarImage Engine::upscale(const PlanarImage& in, Progress* progress) {
         .narrow(2, t.core.x * s, t.core.w * s)
         .copy_(y.narrow(1, oy, t.core.h * s).narrow(2, ox, t.core.w * s).to(at::kCPU, at::kFloat));
   };
+  m.gather_globals(tiles, in.width, in.height, load);
   m.run(tiles, tile, in.width, in.height, progress, load, store);
+  m.net->reset_global();
   return out;
 }
 

@@ -47,6 +47,8 @@ std::uint64_t forward_bytes(const ArchInfo& arch, int bytes_per_value, int w, in
     for (std::string item; std::getline(list, item, ',');) heads = std::max<std::uint64_t>(heads, std::stoull(item));
     const std::uint64_t nf = std::max(hp("num_feat"), c);
     values_per_px = 10 * c + 2 * heads * n + 2 * nf * s2 + 3 * s2;
+  } else if (arch.arch == "Graph") {
+    values_per_px = hp("live_values_per_px");  // from the graph's shape probe (ncnn_arch.cpp)
   } else {
     // Two nf-channel maps live at a time, then the shuffled output and the upsampled base.
     values_per_px = 3 * hp("num_feat") + 3 * 3 * s2;
@@ -82,7 +84,8 @@ int cpu_preferred_tile(const ArchInfo& arch) {
 int choose_tile(const ArchInfo& arch, DeviceKind device, int bytes_per_value, std::uint64_t budget_bytes, int width,
                 int height, int batch) {
   int t = auto_tile(arch, bytes_per_value, budget_bytes, width, height, batch);
-  if (device != DeviceKind::CPU) return t;
+  // Global layers (SE means) see only their tile: such graphs run whole within the budget.
+  if (device != DeviceKind::CPU || arch.global_reduction) return t;
   const int pref = cpu_preferred_tile(arch);
   if (width <= pref && height <= pref) return t;
   return t == 0 ? pref : std::min(t, pref);

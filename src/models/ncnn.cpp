@@ -16,11 +16,6 @@ namespace {
 constexpr int kMagic = 7767517;
 constexpr int kMaxLayers = 100000;
 constexpr int kMaxParamId = 32;  // ncnn's NCNN_MAX_PARAM_COUNT
-constexpr std::uint32_t kTagFp16 = 0x01306B47;
-constexpr std::uint32_t kTagFp32 = 0x00000000;
-const std::set<std::string> kKnownLayers = {"Input",   "Split",  "Convolution", "PReLU",
-                                            "Concat",  "Eltwise", "BinaryOp",   "Interp",
-                                            "PixelShuffle"};
 
 [[noreturn]] void fail(const std::string& origin, const std::string& why) {
   throw Error(ErrorKind::Model, origin + ": " + why);
@@ -44,10 +39,21 @@ int parse_count(const std::string& s, const std::string& origin, int line, int m
   return static_cast<int>(v);
 }
 
-// "k=v" or, for arrays, "-233kk=n,v1,...,vn".
+bool parse_number_maybe(const std::string& s, double& out) {
+  try {
+    std::size_t used = 0;
+    out = std::stod(s, &used);
+    return used == s.size() && std::isfinite(out);
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+// "k=v", "k=a,b,c" (newer arrays), "k=text" or "k=\"quoted text\"" (strings) or, for
+// old-style arrays, "-233kk=n,v1,...,vn".
 void parse_param_token(const std::string& tok, Layer& layer, const std::string& origin, int line) {
   const auto eq = tok.find('=');
-  if (eq == std::string::npos || eq == 0) fail(origin, "line " + std::to_string(line) + ": bad parameter '" + tok + "'");
+  if (eq == std::string::npos || eq == 0) fail(origin, "line " + std::to_string(line) + ": bad parameter '" + tok.substr(0, 64) + "'");
   // ncnn knows ids 0..31, arrays as -23300 - id: anything else is not a parameter (and
   // a huge number must not reach the int conversion).
   const double id = parse_number(tok.substr(0, eq), origin, line);
@@ -55,100 +61,69 @@ void parse_param_token(const std::string& tok, Layer& layer, const std::string& 
     fail(origin, "line " + std::to_string(line) + ": bad parameter id in '" + tok.substr(0, 64) + "'");
   const int key = static_cast<int>(id);
   const std::string value = tok.substr(eq + 1);
-  if (key <= -23300) {
+  auto numbers = [&](const std::string& text) {
     std::vector<double> items;
-    std::stringstream ss(value);
+    std::stringstream ss(text);
     std::string part;
     while (std::getline(ss, part, ',')) items.push_back(parse_number(part, origin, line));
+    return items;
+  };
+  if (key <= -23300) {
+    std::vector<double> items = numbers(value);
     if (items.empty() || items[0] != static_cast<double>(items.size() - 1))
-      fail(origin, "line " + std::to_string(line) + ": array parameter '" + tok + "' has the wrong count");
+      fail(origin, "line " + std::to_string(line) + ": array parameter '" + tok.substr(0, 64) + "' has the wrong count");
     items.erase(items.begin());
     layer.params[-key - 23300] = std::move(items);
+    return;
+  }
+  double v = 0;
+  if (parse_number_maybe(value, v)) {
+    layer.params[key] = {v};
+  } else if (!value.empty() && value.find(',') != std::string::npos && value[0] != '"' &&
+             (std::isdigit(static_cast<unsigned char>(value[0])) || value[0] == '-' || value[0] == '.' || value[0] == '+')) {
+    layer.params[key] = numbers(value);
   } else {
-    layer.params[key] = {parse_number(value, origin, line)};
+    std::string text = value;
+    if (text.size() >= 2 && text.front() == '"' && text.back() == '"') text = text.substr(1, text.size() - 2);
+    if (text.empty() || text.size() > 255) fail(origin, "line " + std::to_string(line) + ": bad string parameter '" + tok.substr(0, 64) + "'");
+    layer.strings[key] = text;
   }
 }
 
-class BinReader {
- public:
-  BinReader(const std::vector<unsigned char>& bin, const std::string& origin) : bin_(bin), origin_(origin) {}
-
-  std::uint32_t u32() {
-    need(4, "a weight tag");
-    std::uint32_t v;
-    std::memcpy(&v, bin_.data() + pos_, 4);
-    pos_ += 4;
-    return v;
-  }
-  std::vector<float> fp32(std::size_t count, const std::string& what) {
-    need(count * 4, what);
-    std::vector<float> out(count);
-    std::memcpy(out.data(), bin_.data() + pos_, count * 4);
-    pos_ += count * 4;
-    return out;
-  }
-  std::vector<float> fp16(std::size_t count, const std::string& what) {
-    const std::size_t bytes = (count * 2 + 3) / 4 * 4;  // padded to 4 bytes
-    need(bytes, what);
-    std::vector<float> out(count);
-    for (std::size_t i = 0; i < count; ++i) {
-      std::uint16_t h;
-      std::memcpy(&h, bin_.data() + pos_ + 2 * i, 2);
-      out[i] = half_to_float(h);
-    }
-    pos_ += bytes;
-    return out;
-  }
-  // Weights with a storage tag in front (ncnn's "type 0" data).
-  std::vector<float> tagged(std::size_t count, const std::string& what) {
-    const std::size_t at = pos_;
-    const std::uint32_t tag = u32();
-    if (tag == kTagFp16) return fp16(count, what);
-    if (tag == kTagFp32) return fp32(count, what);
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "0x%08X", tag);
-    fail(origin_, "unsupported weight storage tag " + std::string(buf) + " at offset " +
-                      std::to_string(at) + " (" + what + "); only fp16 and fp32 are read");
-  }
-  std::size_t remaining() const { return bin_.size() - pos_; }
-
- private:
-  void need(std::size_t bytes, const std::string& what) {
-    if (bytes > bin_.size() - pos_)
-      fail(origin_, "truncated: " + what + " needs " + std::to_string(bytes) + " bytes at offset " +
-                        std::to_string(pos_) + ", the file has " + std::to_string(bin_.size()));
-  }
-  static float half_to_float(std::uint16_t h) {
-    const std::uint32_t sign = (h & 0x8000u) << 16;
-    std::uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ffu, bits;
-    if (exp == 0) {
-      if (mant == 0) {
-        bits = sign;
-      } else {  // subnormal: normalise
-        exp = 127 - 15 + 1;
-        while (!(mant & 0x400u)) { mant <<= 1; --exp; }
-        bits = sign | (exp << 23) | ((mant & 0x3ffu) << 13);
-      }
-    } else if (exp == 31) {
-      bits = sign | 0x7f800000u | (mant << 13);
+// Splits a layer line on blanks, keeping a double-quoted string value whole.
+std::vector<std::string> split_line(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool quoted = false;
+  for (char ch : line) {
+    if (ch == '"') quoted = !quoted;
+    if (!quoted && (ch == ' ' || ch == '\t' || ch == '\r')) {
+      if (!cur.empty()) out.push_back(std::move(cur)), cur.clear();
     } else {
-      bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+      cur += ch;
     }
-    float f;
-    std::memcpy(&f, &bits, 4);
-    return f;
   }
-
-  const std::vector<unsigned char>& bin_;
-  const std::string& origin_;
-  std::size_t pos_ = 0;
-};
+  if (!cur.empty()) out.push_back(std::move(cur));
+  return out;
+}
 
 }  // namespace
 
 double Layer::param(int id, double fallback) const {
   const auto it = params.find(id);
   return it == params.end() || it->second.empty() ? fallback : it->second[0];
+}
+
+long long Layer::int_param(int id, long long fallback, long long lo, long long hi, const std::string& origin) const {
+  const std::string where = "line " + std::to_string(line) + ": " + type + " '" + name + "': parameter " + std::to_string(id);
+  if (const auto s = strings.find(id); s != strings.end()) fail(origin, where + ": bad number '" + s->second.substr(0, 64) + "'");
+  const double v = param(id, static_cast<double>(fallback));
+  if (!(v >= static_cast<double>(lo) && v <= static_cast<double>(hi)) || v != std::floor(v)) {
+    std::ostringstream text;
+    text << v;
+    fail(origin, where + " = " + text.str() + " is not a whole number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  }
+  return static_cast<long long>(v);
 }
 
 Graph parse_param(const std::string& text, const std::string& origin) {
@@ -182,30 +157,29 @@ Graph parse_param(const std::string& text, const std::string& origin) {
   Graph g;
   g.layers.reserve(layer_count);
   std::set<std::string> produced;
+  const auto& known = known_layer_types();
   while (next_line()) {
-    std::istringstream ls(line);
+    const auto tokens = split_line(line);
     Layer layer;
-    std::string nin, nout;
-    if (!(ls >> layer.type >> layer.name >> nin >> nout))
-      fail(origin, "line " + std::to_string(line_no) + ": incomplete layer line");
-    if (!kKnownLayers.count(layer.type)) {
-      std::string known;
-      for (const auto& k : kKnownLayers) known += (known.empty() ? "" : ", ") + k;
-      fail(origin, "line " + std::to_string(line_no) + ": unknown layer type '" + layer.type +
-                       "' (supported: " + known + ")");
+    layer.line = line_no;
+    if (tokens.size() < 4) fail(origin, "line " + std::to_string(line_no) + ": incomplete layer line");
+    layer.type = tokens[0];
+    layer.name = tokens[1];
+    if (!std::binary_search(known.begin(), known.end(), layer.type)) {
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      fail(origin, "line " + std::to_string(line_no) + ": unknown layer type '" + layer.type.substr(0, 64) +
+                       "' (supported: " + list + ")");
     }
-    const int ni = parse_count(nin, origin, line_no, 1024), no = parse_count(nout, origin, line_no, 1024);
-    for (int i = 0; i < ni + no; ++i) {
-      std::string blob;
-      if (!(ls >> blob)) fail(origin, "line " + std::to_string(line_no) + ": layer '" + layer.name + "' lists fewer blobs than its counts");
-      (i < ni ? layer.inputs : layer.outputs).push_back(blob);
-    }
+    const int ni = parse_count(tokens[2], origin, line_no, 1024), no = parse_count(tokens[3], origin, line_no, 1024);
+    if (tokens.size() < static_cast<std::size_t>(4 + ni + no))
+      fail(origin, "line " + std::to_string(line_no) + ": layer '" + layer.name + "' lists fewer blobs than its counts");
+    for (int i = 0; i < ni + no; ++i) (i < ni ? layer.inputs : layer.outputs).push_back(tokens[4 + i]);
     for (const auto& b : layer.inputs)
       if (!produced.count(b)) fail(origin, "line " + std::to_string(line_no) + ": layer '" + layer.name + "' reads blob '" + b + "' before any layer produces it");
     for (const auto& b : layer.outputs)
       if (!produced.insert(b).second) fail(origin, "line " + std::to_string(line_no) + ": blob '" + b + "' is produced twice");
-    std::string tok;
-    while (ls >> tok) parse_param_token(tok, layer, origin, line_no);
+    for (std::size_t t = 4 + ni + no; t < tokens.size(); ++t) parse_param_token(tokens[t], layer, origin, line_no);
     g.layers.push_back(std::move(layer));
     if (static_cast<int>(g.layers.size()) > layer_count) break;
   }
@@ -215,36 +189,6 @@ Graph parse_param(const std::string& text, const std::string& origin) {
   if (static_cast<int>(produced.size()) != blob_count)
     fail(origin, "header says " + std::to_string(blob_count) + " blobs, the layers produce " + std::to_string(produced.size()));
   return g;
-}
-
-void read_weights(Graph& graph, const std::vector<unsigned char>& bin, const std::string& origin) {
-  BinReader r(bin, origin);
-  for (auto& layer : graph.layers) {
-    if (layer.type == "Convolution") {
-      // Checked as doubles first: a value out of int's range must not be converted.
-      const double outf = layer.param(0, 0), kwf = layer.param(1, 0), khf = layer.param(11, kwf);
-      const double size = layer.param(6, 0);
-      const auto bad = [](double v) { return !(v >= 1 && v <= 1e6) || v != std::floor(v); };
-      const int out = bad(outf) ? 0 : static_cast<int>(outf);
-      const int kw = bad(kwf) ? 0 : static_cast<int>(kwf);
-      const int kh = bad(khf) ? 0 : static_cast<int>(khf);
-      if (out <= 0 || kw <= 0 || kh <= 0 || size <= 0 || size > 1e9 ||
-          std::fmod(size, static_cast<double>(out) * kw * kh) != 0)
-        fail(origin, "convolution '" + layer.name + "': weight size " + std::to_string(static_cast<long long>(size)) +
-                         " does not match " + std::to_string(out) + " outputs of " + std::to_string(kw) + "x" + std::to_string(kh));
-      const std::int64_t in = static_cast<std::int64_t>(size) / (static_cast<std::int64_t>(out) * kw * kh);
-      HostTensor w{{out, in, kh, kw}, r.tagged(static_cast<std::size_t>(size), "weights of '" + layer.name + "'")};
-      layer.weights.push_back(std::move(w));
-      if (layer.param(5, 0) != 0)
-        layer.weights.push_back(HostTensor{{out}, r.fp32(out, "bias of '" + layer.name + "'")});
-    } else if (layer.type == "PReLU") {
-      const double n = layer.param(0, 0);
-      if (n <= 0 || n > 1e6) fail(origin, "PReLU '" + layer.name + "': bad slope count");
-      layer.weights.push_back(HostTensor{{static_cast<std::int64_t>(n)}, r.fp32(static_cast<std::size_t>(n), "slopes of '" + layer.name + "'")});
-    }
-  }
-  if (r.remaining() != 0)
-    fail(origin, std::to_string(r.remaining()) + " bytes left over after the last layer's weights: the .bin does not belong to this .param");
 }
 
 }  // namespace yamiro::ncnn

@@ -3,7 +3,12 @@
 // residual coefficients and resampling factors, so a graph that merely has the right
 // number of convolutions is not mistaken for one.
 #include <cmath>
+#include <numeric>
 
+#include <spdlog/spdlog.h>
+
+#include "graph/ir.hpp"
+#include "graph/ops.hpp"
 #include "models/ncnn.hpp"
 #include "models/readers.hpp"
 #include "models/tensor_data.hpp"
@@ -130,6 +135,42 @@ StateDict to_state_dict(const Graph& g, const std::string& origin) {
                    " layers is neither RRDBNet nor SRVGGNetCompact (no PReLU+PixelShuffle, no Concat+Eltwise)");
 }
 
+ArchInfo graph_arch(const Graph& g, const std::string& origin) {
+  ArchInfo info;
+  info.arch = "Graph";
+  info.graph = to_graph_ir(g, origin);
+  const graph::Graph& ir = *info.graph;
+  const graph::Contract c = graph::probe(ir);
+  const std::string family = fingerprint(g);
+  info.scale = c.scale;
+  info.in_channels = ir.input_channels.at(0);
+  info.out_channels = static_cast<int>(graph::infer_shapes(ir, {{1, info.in_channels, 128 + c.multiple * 8, 128 + c.multiple * 8}})
+                                           .at(ir.outputs.at(0))
+                                           .at(1));
+  info.shrink = c.shrink;
+  info.input_multiple = c.multiple;
+  info.input_remainder = c.remainder;
+  info.align = c.align;
+  // Tiles start (and are sized) on the graph's grid, so its strided layers sample the
+  // image where the untiled run samples it.
+  info.tile_multiple = std::lcm(c.multiple, c.align);
+  info.global_reduction = c.global_reduction;
+  // The border rule of the family (its reference's pre-padding): Real-CUGAN reflects,
+  // waifu2x replicates; other graphs that shrink replicate, the rest keep zero padding.
+  info.border = family == "Real-CUGAN" ? "reflect" : (family == "waifu2x" || c.shrink > 0) ? "replicate" : "zero";
+  info.add_nearest_input = family == "Real-CUGAN" && c.scale == 4;
+  info.hyper = {{"nodes", static_cast<int>(ir.nodes.size())}, {"shrink", c.shrink}, {"multiple", c.multiple}};
+  // Memory per image pixel for the tile heuristics: the most values alive at once at 128x128.
+  const int side = graph::valid_input_side(info, 128);
+  const graph::Cost cost = graph::cost(ir, side, side);
+  info.hyper["live_values_per_px"] = static_cast<int>(cost.peak_live_bytes / 4 / (128 * 128)) + 1;
+  info.options = {{"family", family.empty() ? "generic" : family}, {"border", info.border}};
+  if (info.out_channels != info.in_channels)
+    throw Error(ErrorKind::Model, origin + ": the graph makes " + std::to_string(info.out_channels) + " channels from " +
+                                      std::to_string(info.in_channels) + ": not an image-to-image network");
+  return info;
+}
+
 }  // namespace yamiro::ncnn
 
 namespace yamiro {
@@ -148,8 +189,28 @@ Model ncnn_from_bytes(const std::string& param_text, const std::vector<unsigned 
   Model m;
   m.path = param_path;
   m.format = "ncnn";
-  m.weights = ncnn::to_state_dict(g, param_path);
-  m.info = detect_architecture(m.weights);
+  try {
+    // A graph a hand-written network recognises runs on it (Winograd, fused epilogues).
+    m.weights = ncnn::to_state_dict(g, param_path);
+    m.info = detect_architecture(m.weights);
+    return m;
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::Model) throw;
+    spdlog::debug("{}: no hand-written network ({}); running it on the graph executor", param_path, e.what());
+  }
+  m.weights.clear();
+  m.info = ncnn::graph_arch(g, param_path);
+  return m;
+}
+
+Model ncnn_graph_from_bytes(const std::string& param_text, const std::vector<unsigned char>& bin,
+                            const std::string& param_path, const std::string& bin_path) {
+  ncnn::Graph g = ncnn::parse_param(param_text, param_path);
+  ncnn::read_weights(g, bin, bin_path);
+  Model m;
+  m.path = param_path;
+  m.format = "ncnn";
+  m.info = ncnn::graph_arch(g, param_path);
   return m;
 }
 

@@ -14,6 +14,11 @@ namespace yamiro {
 Model ncnn_from_bytes(const std::string& param_text, const std::vector<unsigned char>& bin, const std::string& param_path,
                       const std::string& bin_path);
 
+// Like ncnn_from_bytes, but always on the graph executor (arch "Graph"), even for a graph
+// a hand-written network recognises (to compare the two). Throws Error(Model). Thread-safe.
+Model ncnn_graph_from_bytes(const std::string& param_text, const std::vector<unsigned char>& bin,
+                            const std::string& param_path, const std::string& bin_path);
+
 // See load_pytorch. Throws Error(Model) prefixed with `origin`. Thread-safe.
 Model pytorch_from_bytes(const std::vector<unsigned char>& bytes, const std::string& origin);
 

@@ -1,0 +1,49 @@
+// Shapes and FLOPs of Resize and PixelShuffle.
+#include <cmath>
+
+#include "graph/ops.hpp"
+#include "yamiro/error.hpp"
+
+namespace yamiro::graph::ops {
+namespace {
+
+std::vector<Shape> resize(const Graph& g, const Node& n, const std::vector<Shape>& in) {
+  const Shape& x = in[0];
+  if (x.size() != 4) fail(g, &n, "needs an image input [N,C,H,W], got " + shape_text(x));
+  const auto sizes = n.ints("sizes", {});
+  if (sizes.size() == 2) return {{x[0], x[1], sizes[0], sizes[1]}};
+  const auto scales = n.floats("scales", {});
+  if (scales.size() != 2 || !(scales[0] > 0) || !(scales[1] > 0) || scales[0] > 64 || scales[1] > 64)
+    fail(g, &n, "needs scales or sizes");
+  // In single precision, as the frontends' runtimes compute it.
+  const auto h = static_cast<std::int64_t>(static_cast<float>(x[2]) * static_cast<float>(scales[0]));
+  const auto w = static_cast<std::int64_t>(static_cast<float>(x[3]) * static_cast<float>(scales[1]));
+  return {{x[0], x[1], h, w}};
+}
+
+std::vector<Shape> pixel_shuffle(const Graph& g, const Node& n, const std::vector<Shape>& in) {
+  const Shape& x = in[0];
+  const std::int64_t r = n.i("factor");
+  if (x.size() != 4 || r < 1 || r > 16 || x[1] % (r * r) != 0)
+    fail(g, &n, "factor " + std::to_string(r) + " does not divide the channels of " + shape_text(x));
+  return {{x[0], x[1] / (r * r), x[2] * r, x[3] * r}};
+}
+
+double resize_flops(const Node& n, const std::vector<Shape>&, const std::vector<Shape>& out) {
+  const std::string mode = n.s("mode", "nearest");
+  const double taps = mode == "bicubic" ? 16 : mode == "bilinear" ? 4 : 0;
+  return 2 * taps * static_cast<double>(numel(out[0]));
+}
+
+double none(const Node&, const std::vector<Shape>&, const std::vector<Shape>&) { return 0; }
+
+}  // namespace
+
+std::vector<OpSpec> resample_ops() {
+  return {
+      {"Resize", 1, 1, &resize, &resize_flops},
+      {"PixelShuffle", 1, 1, &pixel_shuffle, &none},
+  };
+}
+
+}  // namespace yamiro::graph::ops
