@@ -17,6 +17,7 @@
 #include "yamiro/error.hpp"
 #include "yamiro/io.hpp"
 #include "yamiro/naming.hpp"
+#include "yamiro/paths.hpp"
 #include "yamiro/video.hpp"
 
 namespace fs = std::filesystem;
@@ -161,7 +162,8 @@ int run_video(VideoFlags& f, const GlobalFlags& g) {
   if (!video_available())
     throw Error(ErrorKind::Usage, "video is not built in (yamiro was configured with YAMIRO_WITH_FFMPEG=OFF)");
   std::error_code ec;
-  if (!fs::is_regular_file(f.input, ec)) throw Error(ErrorKind::Input, f.input + ": cannot open: no such file");
+  if (const std::string why = not_a_regular_file(f.input); !why.empty())
+    throw Error(ErrorKind::Input, f.input + ": cannot open: " + (why == "no such file" ? why : "not a regular file (" + why + ")"));
 
   const EngineOptions options = to_engine_options(f.engine);
   const Model model = load_model(f.engine.model, f.engine.trust_model);
@@ -242,7 +244,8 @@ Command register_video(CLI::App& app, const GlobalFlags& global) {
   cmd->add_option("--pix-fmt", f->video.pix_fmt, "encoder pixel format (default: the encoder's closest to the input's)");
   cmd->add_option("--encoder-opt", f->encoder_opts, "encoder option key=value (repeatable)")->allow_extra_args(false);
   cmd->add_option("--audio", f->audio, "copy (AAC where the container refuses the codec) | aac | none")->capture_default_str();
-  cmd->add_option("--frames", f->video.max_frames, "only the first N frames (previews)");
+  cmd->add_option("--frames", f->video.max_frames, "only the first N frames (previews)")
+      ->check(CLI::Range(1, 1000000000));
   cmd->add_option("--max-pixels", f->max_pixels, "largest input frame (width*height), checked before decoding")->capture_default_str();
   cmd->add_flag("--strict", f->video.strict, "a damaged packet or frame is an error");
   cmd->add_flag("--overwrite", f->overwrite, "replace an existing output");

@@ -3,6 +3,10 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -16,6 +20,7 @@
 #include "yamiro/io.hpp"
 #include "yamiro/log.hpp"
 #include "yamiro/naming.hpp"
+#include "yamiro/paths.hpp"
 #include "yamiro/png.hpp"
 
 namespace yamiro {
@@ -69,11 +74,58 @@ void single_threaded_opencv() {
 bool image_io_available() { return true; }
 std::string image_library_version() { return CV_VERSION; }
 
+static std::uint64_t max_image_file_bytes(std::int64_t max_pixels) {
+  // 8 bytes a pixel (16-bit RGBA stored uncompressed) plus room for metadata; nothing
+  // yamiro decodes needs more.
+  const std::uint64_t px = max_pixels > 0 ? static_cast<std::uint64_t>(max_pixels) : 0;
+  constexpr std::uint64_t kMetadata = 64u << 20;
+  return px > (UINT64_MAX - kMetadata) / 8 ? UINT64_MAX : px * 8 + kMetadata;
+}
+
 Image read_image(const std::string& path, const ReadLimits& limits) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw Error(ErrorKind::Input, path + ": cannot open (" + std::strerror(errno) + ")");
-  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  if (bytes.empty()) throw Error(ErrorKind::Input, path + ": empty file");
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (a signal could not end that);
+  // only regular files are read, so the flag changes nothing for what is read.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) throw Error(ErrorKind::Input, path + ": cannot open (" + std::strerror(errno) + ")");
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw Error(ErrorKind::Input, path + ": cannot stat (" + std::strerror(errno) + ")");
+  if (!S_ISREG(st.st_mode)) throw Error(ErrorKind::Input, path + ": not a regular file (" + file_kind(st.st_mode) + ")");
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (size == 0) throw Error(ErrorKind::Input, path + ": empty file");
+  const std::uint64_t cap = max_image_file_bytes(limits.max_pixels);
+  if (size > cap)
+    throw Error(ErrorKind::Input, path + ": " + std::to_string(size) + " bytes, more than an image within --max-pixels needs (" +
+                                      std::to_string(cap) + "); not read");
+  auto read_upto = [&](std::vector<unsigned char>& bytes, std::size_t want) {
+    while (bytes.size() < want) {
+      const std::size_t at = bytes.size();
+      bytes.resize(want);
+      const ssize_t n = ::read(fd, bytes.data() + at, want - at);
+      if (n < 0 && errno == EINTR) { bytes.resize(at); continue; }
+      if (n < 0) throw Error(ErrorKind::Input, path + ": read failed (" + std::strerror(errno) + ")");
+      bytes.resize(at + static_cast<std::size_t>(n));
+      if (n == 0) break;
+    }
+  };
+  // The header first: a bomb, or a small image in a huge file, is refused before the rest.
+  std::vector<unsigned char> bytes;
+  read_upto(bytes, static_cast<std::size_t>(std::min<std::uint64_t>(size, 256u << 10)));
+  if (const auto h = probe_image_header(bytes)) {
+    if (exceeds_pixels(*h, limits.max_pixels))
+      throw Error(ErrorKind::Input, path + ": " + std::to_string(h->width) + "x" + std::to_string(h->height) +
+                                        " exceeds the limit of " + std::to_string(limits.max_pixels) +
+                                        " pixels (--max-pixels); not decoded");
+    const std::uint64_t need = max_image_file_bytes(h->width * h->height);  // no overflow: within max_pixels
+    if (size > need)
+      throw Error(ErrorKind::Input, path + ": " + std::to_string(size) + " bytes, far more than a " + std::to_string(h->width) +
+                                        "x" + std::to_string(h->height) + " image needs; not read");
+  }
+  read_upto(bytes, static_cast<std::size_t>(size));
+  if (bytes.size() != size) throw Error(ErrorKind::Input, path + ": changed while being read");
   return decode_image(bytes, path, limits);
 }
 
