@@ -250,4 +250,152 @@ TEST_F(Hostile, SignalDuringModelLoadingExits130) {
   EXPECT_FALSE(fs::exists(path("o.png")));
 }
 
+// --- 10: channels and pages ---
+
+std::uint32_t crc32(const std::string& s) {
+  std::uint32_t c = 0xFFFFFFFFu;
+  for (unsigned char b : s) {
+    c ^= b;
+    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+  }
+  return ~c;
+}
+
+std::string be32(std::uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+}
+
+// A gray+alpha PNG (colour type 4) of `w` x `h`, 8 or 16 bits, written by hand (OpenCV
+// cannot write one): zlib stored blocks, no compression.
+std::string gray_alpha_png(int w, int h, int bits, std::uint16_t alpha) {
+  const int d = bits / 8;
+  std::string raw;
+  for (int y = 0; y < h; ++y) {
+    raw += '\0';
+    for (int x = 0; x < w; ++x) {
+      const std::uint16_t g = static_cast<std::uint16_t>((x * 37 + y * 11) % 256 * (d == 2 ? 257 : 1));
+      for (const std::uint16_t v : {g, alpha}) {
+        if (d == 2) raw += static_cast<char>(v >> 8);
+        raw += static_cast<char>(v & 0xFF);
+      }
+    }
+  }
+  std::string z = "\x78\x01";
+  for (std::size_t at = 0; at < raw.size() || at == 0; at += 65535) {
+    const std::size_t n = std::min<std::size_t>(65535, raw.size() - at);
+    z += static_cast<char>(at + n >= raw.size() ? 1 : 0);
+    z += static_cast<char>(n & 0xFF);
+    z += static_cast<char>(n >> 8);
+    z += static_cast<char>(~n & 0xFF);
+    z += static_cast<char>((~n >> 8) & 0xFF);
+    z += raw.substr(at, n);
+    if (at + n >= raw.size()) break;
+  }
+  std::uint32_t a = 1, b = 0;
+  for (unsigned char c : raw) {
+    a = (a + c) % 65521;
+    b = (b + a) % 65521;
+  }
+  z += be32((b << 16) | a);
+  auto chunk = [](const std::string& type, const std::string& data) {
+    return be32(static_cast<std::uint32_t>(data.size())) + type + data + be32(crc32(type + data));
+  };
+  const std::string ihdr = be32(w) + be32(h) + std::string{static_cast<char>(bits), 4, 0, 0, 0};
+  return std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", ihdr) + chunk("IDAT", z) + chunk("IEND", "");
+}
+
+// An uncompressed little-endian 8-bit TIFF with `samples` channels (2: gray + alpha).
+std::string tiff_with_samples(int w, int h, int samples) {
+  auto le16 = [](std::uint16_t v) { return std::string{static_cast<char>(v & 0xFF), static_cast<char>(v >> 8)}; };
+  auto le32 = [](std::uint32_t v) {
+    return std::string{static_cast<char>(v), static_cast<char>(v >> 8), static_cast<char>(v >> 16), static_cast<char>(v >> 24)};
+  };
+  const std::uint32_t pixels_at = 8, bytes = static_cast<std::uint32_t>(w * h * samples);
+  std::string t = "II*" + std::string(1, '\0') + le32(pixels_at + bytes);
+  t += std::string(bytes, '\x80');
+  struct Tag {
+    std::uint16_t tag, type;
+    std::uint32_t count, value;
+  };
+  const std::vector<Tag> tags = {{256, 3, 1, static_cast<std::uint32_t>(w)}, {257, 3, 1, static_cast<std::uint32_t>(h)},
+                                 {258, 3, 1, 8}, {259, 3, 1, 1}, {262, 3, 1, 1}, {273, 4, 1, pixels_at},
+                                 {277, 3, 1, static_cast<std::uint32_t>(samples)}, {278, 3, 1, static_cast<std::uint32_t>(h)},
+                                 {279, 4, 1, bytes}, {284, 3, 1, 1}, {338, 3, 1, 2}};
+  t += le16(static_cast<std::uint16_t>(tags.size()));
+  for (const auto& g : tags) t += le16(g.tag) + le16(g.type) + le32(g.count) + (g.type == 3 ? le16(static_cast<std::uint16_t>(g.value)) + le16(0) : le32(g.value));
+  return t + le32(0);
+}
+
+TEST_F(Hostile, GrayAlphaPngStaysGrayAlphaAt8And16Bits) {
+  for (const int bits : {8, 16}) {
+    const std::string in = path("ga" + std::to_string(bits) + ".png"), out = path("ga" + std::to_string(bits) + "_x4.png");
+    const std::uint16_t alpha = bits == 8 ? 128 : 40000;
+    { std::ofstream(in, std::ios::binary) << gray_alpha_png(13, 9, bits, alpha); }
+    const cv::Mat src = cv::imread(in, cv::IMREAD_UNCHANGED);
+    ASSERT_FALSE(src.empty()) << "the hand-made PNG must be valid";
+    const Outcome r = upscale({in, "-o", out}, 60);
+    ASSERT_EQ(r.code(), 0) << r.err;
+    const std::string bytes = read_file(out);
+    ASSERT_GT(bytes.size(), 26u);
+    EXPECT_EQ(static_cast<int>(static_cast<unsigned char>(bytes[25])), 4) << bits << "-bit: colour type (4 = gray+alpha)";
+    EXPECT_EQ(static_cast<int>(static_cast<unsigned char>(bytes[24])), bits) << "bit depth";
+    const cv::Mat m = cv::imread(out, cv::IMREAD_UNCHANGED);  // OpenCV shows gray+alpha as BGRA
+    ASSERT_EQ(m.cols, 52);
+    ASSERT_EQ(m.rows, 36);
+    std::vector<cv::Mat> ch;
+    cv::split(m, ch);
+    ASSERT_EQ(ch.size(), 4u);
+    // The fixture network is no identity, so the references are yamiro's own paths: the
+    // alpha plane is what the same pixels as RGBA (gray in R, G and B) give ...
+    std::vector<cv::Mat> planes;
+    cv::split(src, planes);  // OpenCV reads gray+alpha as BGRA
+    cv::Mat rgba;
+    cv::merge(std::vector<cv::Mat>{planes[0], planes[0], planes[0], planes[3]}, rgba);
+    const std::string ref_in = path("rgba" + std::to_string(bits) + ".png"), ref_out = path("rgba" + std::to_string(bits) + "_x4.png");
+    ASSERT_TRUE(cv::imwrite(ref_in, rgba));
+    ASSERT_EQ(upscale({ref_in, "-o", ref_out}, 60).code(), 0);
+    const cv::Mat ref = cv::imread(ref_out, cv::IMREAD_UNCHANGED);
+    ASSERT_EQ(ref.channels(), 4);
+    std::vector<cv::Mat> rch;
+    cv::split(ref, rch);
+    EXPECT_EQ(cv::norm(ch[3], rch[3], cv::NORM_INF), 0) << bits << "-bit: alpha as RGBA's";
+    // ... and the gray plane is what the gray image alone gives.
+    const std::string gray_in = path("g" + std::to_string(bits) + ".png"), gray_out = path("g" + std::to_string(bits) + "_x4.png");
+    ASSERT_TRUE(cv::imwrite(gray_in, planes[0]));
+    ASSERT_EQ(upscale({gray_in, "-o", gray_out}, 60).code(), 0);
+    const cv::Mat gray = cv::imread(gray_out, cv::IMREAD_UNCHANGED);
+    ASSERT_EQ(gray.channels(), 1);
+    EXPECT_EQ(cv::norm(ch[0], gray, cv::NORM_INF), 0) << bits << "-bit: gray as the gray image's";
+    EXPECT_EQ(cv::norm(ch[0], ch[1], cv::NORM_INF), 0) << "one gray plane";
+    double lo = 0, hi = 0;
+    // The same through --alpha bicubic: a constant plane stays exactly constant.
+    const std::string bicubic = path("gab" + std::to_string(bits) + ".png");
+    const Outcome b = upscale({in, "-o", bicubic, "--alpha", "bicubic"}, 60);
+    ASSERT_EQ(b.code(), 0) << b.err;
+    const cv::Mat mb = cv::imread(bicubic, cv::IMREAD_UNCHANGED);
+    cv::split(mb, ch);
+    cv::minMaxLoc(ch[3], &lo, &hi);
+    EXPECT_EQ(lo, alpha);
+    EXPECT_EQ(hi, alpha);
+  }
+}
+
+TEST_F(Hostile, TwoChannelAndMultiPageTiffsAreRefusedNamingWhatTheyHold) {
+  { std::ofstream(path("ga.tif"), std::ios::binary) << tiff_with_samples(8, 6, 2); }
+  Outcome r = upscale({path("ga.tif"), "-o", path("ga_out.png")}, 60);
+  EXPECT_EQ(r.code(), 1) << r.err;
+  EXPECT_TRUE(has(r.err, path("ga.tif") + ": a gray+alpha (2-channel) TIFF")) << r.err;
+  EXPECT_FALSE(fs::exists(path("ga_out.png")));
+
+  cv::Mat page(10, 12, CV_8UC3, cv::Scalar(1, 2, 3));
+  ASSERT_TRUE(cv::imwritemulti(path("pages.tif"), std::vector<cv::Mat>{page, page, page}));
+  r = upscale({path("pages.tif"), "-o", path("pages_out.png")}, 60);
+  EXPECT_EQ(r.code(), 1) << r.err;
+  EXPECT_TRUE(has(r.err, path("pages.tif") + ": a TIFF of 3 pages")) << r.err;
+  EXPECT_FALSE(fs::exists(path("pages_out.png")));
+  // One page is read as before.
+  ASSERT_TRUE(cv::imwrite(path("one.tif"), page));
+  EXPECT_EQ(upscale({path("one.tif"), "-o", path("one_out.png")}, 60).code(), 0);
+}
+
 }  // namespace
