@@ -237,6 +237,44 @@ TEST_F(Hostile, StaleTemporaryFilesOfDeadProcessesAreRemoved) {
   EXPECT_TRUE(fs::exists(path("out/a_x4.png")));
 }
 
+// 11, as found: a SIGKILLed `video` left its .NAME.yamiro-XXXXXX.mkv; the next run in that
+// folder (once the file is 10 s old: backdated here) removes it.
+TEST_F(Hostile, TemporaryFileOfAKilledVideoIsRemovedByTheNextRun) {
+  const std::string clip = "/usr/share/doc/opencv-doc/examples/data/Megamind.avi";
+  if (!fs::exists(clip)) GTEST_SKIP() << clip << " is missing (Debian's opencv-doc)";
+  fs::create_directories(path("v"));
+  std::vector<std::string> argv = {kBin, "-q", "video", clip, "-o", path("v/m.mkv"), "-m", kModel, "--preset", "ultrafast"};
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    std::vector<char*> a;
+    for (auto& x : argv) a.push_back(x.data());
+    a.push_back(nullptr);
+    ::execv(a[0], a.data());
+    ::_exit(127);
+  }
+  std::string tmp;
+  for (int i = 0; i < 600 && tmp.empty(); ++i) {  // up to 60 s for LibTorch and the first frames
+    for (const auto& e : fs::directory_iterator(path("v")))
+      if (e.path().filename().string().rfind(".m.yamiro-", 0) == 0) tmp = e.path().string();
+    if (tmp.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_FALSE(tmp.empty()) << "video never started its temporary file";
+  ASSERT_TRUE(fs::exists(tmp)) << "SIGKILL leaves it: nothing runs after it";
+  const timespec old[2] = {{::time(nullptr) - 60, 0}, {::time(nullptr) - 60, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, tmp.c_str(), old, 0), 0);
+  const Outcome r = run({"upscale", path("a.png"), "-o", path("v/"), "-m", kModel}, path("stderr.txt"), 60);
+  EXPECT_EQ(r.code(), 0) << r.err;
+  EXPECT_FALSE(fs::exists(tmp));
+  EXPECT_TRUE(has(r.err, tmp + ": removed a temporary file left by a process that died")) << r.err;
+  EXPECT_FALSE(fs::exists(path("v/m.mkv")));
+}
+
 // 11: a signal during model loading killed the process by the signal instead of exit 130.
 // YAMIRO_TEST_FAULT=slow-model-load holds the load for 3 s (saying so at debug level) so
 // that the signal lands in it.
