@@ -23,6 +23,11 @@ using ByteSink = std::function<void(const unsigned char* data, std::size_t size)
 // naming `path` and the reason out of the sink; the temporary file is removed.
 void write_stream_atomic(const std::string& path, const std::function<void(const ByteSink& sink)>& produce, bool overwrite);
 
+// The temporary file is ".NAME.yamiro-XXXXXX.EXT" beside `path`, flock()ed while it is
+// written. Before the first write into a folder, each process removes the temporary files
+// there that nobody holds and that are older than 10 s (left by a process that died), with
+// a warning naming each.
+
 // Same, where `write` fills the temporary file itself (given its path, which keeps the
 // final extension so encoders that go by extension work). Whatever `write` throws
 // propagates after the temporary file is removed.

@@ -6,7 +6,7 @@
 
 namespace yamiro {
 
-// An 8- or 16-bit image with 1, 3 or 4 interleaved channels in RGB(A) order.
+// An 8- or 16-bit image with 1 (gray), 2 (gray+alpha), 3 or 4 interleaved channels in RGB(A) order.
 struct Image {
   int width = 0;
   int height = 0;

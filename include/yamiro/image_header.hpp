@@ -22,6 +22,16 @@ std::optional<ImageHeader> probe_image_header(const std::vector<unsigned char>& 
 // positive), computed without overflow: PNG and TIFF sides go up to 2^32 - 1.
 bool exceeds_pixels(const ImageHeader& header, std::int64_t max_pixels);
 
+// True for a PNG whose IHDR says gray + alpha (colour type 4).
+bool is_gray_alpha_png(const std::vector<unsigned char>& bytes);
+
+// The number of pages (IFDs) of TIFF bytes, following the chain of IFD offsets (an offset
+// seen before ends it); 0 when the bytes are not TIFF.
+int tiff_page_count(const std::vector<unsigned char>& bytes);
+
+// SamplesPerPixel of a TIFF's first page (1 when the tag is absent); 0 when not TIFF.
+int tiff_samples_per_pixel(const std::vector<unsigned char>& bytes);
+
 // EXIF orientation (1-8) of JPEG bytes (APP1 "Exif"); 1 when absent or unreadable.
 int exif_orientation(const std::vector<unsigned char>& bytes);
 

@@ -22,7 +22,10 @@ struct ReadLimits {
 // Decodes an image file into RGB(A)/gray, 8 or 16 bit (depth from the decoder), with its
 // EXIF orientation applied. The header's dimensions are checked against `limits` before
 // anything is decoded, so a decompression bomb is refused without allocating it.
-// Throws Error(Input) naming the file and the reason. Requires YAMIRO_HAVE_OPENCV.
+// Only regular files are read (opened without blocking, so a FIFO or a device is refused
+// at once); a file larger than 8 bytes a pixel of `max_pixels` plus 64 MiB is refused by
+// its size before reading, and one far larger than its header's dimensions need after the
+// first 256 KiB. Throws Error(Input) naming the file and the reason. Requires YAMIRO_HAVE_OPENCV.
 Image read_image(const std::string& path, const ReadLimits& limits = {});
 
 // Same for image bytes already in memory (an upload); `name` only labels the messages.

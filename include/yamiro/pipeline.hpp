@@ -84,7 +84,8 @@ struct BatchSummary {
 // the others go on; an output never replaces its input, and an existing output is an
 // error unless `overwrite` / `skip_existing`. Returns when every input is reported, or
 // after an interruption with the finished files kept and nothing half-written under a
-// final name. Throws Error(Model/Device) when the network cannot go on (after joining
+// final name. Throws Error(Usage) before anything is written when an output would be one
+// of the inputs (path, link or inode). Throws Error(Model/Device) when the network cannot go on (after joining
 // its threads; finished files stay). Not thread-safe for one engine.
 BatchSummary run_batch(Engine& engine, const std::vector<InputItem>& items, const NamingOptions& naming,
                        const BatchOptions& options, Progress& progress, BatchObserver& observer);

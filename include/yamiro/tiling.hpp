@@ -26,7 +26,7 @@ struct Tile {
 // tile). `clip_to_image` keeps padded rects inside the image (zero-border mode).
 // With `multiple` > 1 (a window-attention network's window) padded rects start on
 // multiples of it and their sides are multiples of it where the image allows (at least
-// `pad` of context kept; see pad_rect).
+// `pad` of context kept; see pad_rect). A pad over the longer side is clamped to it.
 // Throws Error(Usage) for negative sizes.
 std::vector<Tile> plan_tiles(int width, int height, int tile, int pad, bool clip_to_image, int multiple = 1);
 

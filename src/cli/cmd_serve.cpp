@@ -1,6 +1,7 @@
 // yamiro serve: a local web page and JSON API over one engine (see docs/serve.md).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <iostream>
@@ -23,6 +24,7 @@ struct ServeFlags {
   double keep_minutes = 60;
   long long max_pixels = 16384LL * 16384LL;
   int max_jobs = 64;
+  double request_timeout = 60;
   EngineFlags engine;
 };
 
@@ -32,8 +34,15 @@ int run_serve(const ServeFlags& f) {
   if (!(f.keep_minutes > 0)) throw Error(ErrorKind::Usage, "--keep-minutes must be positive");
   if (f.max_pixels < 1) throw Error(ErrorKind::Usage, "--max-pixels must be positive");
   if (f.max_jobs < 1) throw Error(ErrorKind::Usage, "--max-jobs must be positive");
+  if (!(f.request_timeout >= 0.1) || f.request_timeout > 86400)
+    throw Error(ErrorKind::Usage, "--request-timeout must be between 0.1 and 86400 seconds");
+  for (const auto& o : f.server.allowed_origins)
+    if (o.rfind("http://", 0) != 0 && o.rfind("https://", 0) != 0)
+      throw Error(ErrorKind::Usage, "--allow-origin takes an origin like http://localhost:3000, not '" + o + "'");
   serve::ServerOptions server = f.server;
   server.max_upload_bytes = static_cast<std::uint64_t>(f.max_upload_mb * 1048576.0);
+  server.connection.request_timeout = std::chrono::milliseconds(static_cast<long long>(f.request_timeout * 1000));
+  server.connection.head_timeout = std::min(server.connection.head_timeout, server.connection.request_timeout);
   serve::StoreLimits limits;
   limits.max_jobs = static_cast<std::size_t>(f.max_jobs);
   limits.memory_bytes = static_cast<std::uint64_t>(f.store_mb * 1048576.0);
@@ -42,8 +51,11 @@ int run_serve(const ServeFlags& f) {
 
   // The default model is loaded before the server listens: a bad -m or --device fails now.
   const EngineOptions options = to_engine_options(f.engine);
+  static std::atomic<bool> interrupted{false};  // outlives this function: the handler keeps its address
+  watch_interrupts(interrupted);                // Ctrl-C while the model loads: exit 130 too
   serve::ModelCatalog catalog(f.engine.model, f.engine.trust_model);
   auto engine = std::make_unique<Engine>(load_model(f.engine.model, f.engine.trust_model), options);
+  if (interrupted.load()) throw Error(ErrorKind::Interrupted, "interrupted while loading the model");
   const EngineSetup setup = engine->setup();
   nlohmann::json info = system_profile();
   info["serve"] = {{"device", setup.device},
@@ -59,9 +71,6 @@ int run_serve(const ServeFlags& f) {
   serve::JobStore jobs(std::move(catalog), options, std::move(engine), limits, f.engine.trust_model);
   serve::Server http(server, jobs, info);
   const int port = http.bind();
-
-  static std::atomic<bool> interrupted{false};  // outlives this function: the handler keeps its address
-  watch_interrupts(interrupted);
   std::atomic<bool> done{false};
   // Signal handlers may only set a flag: this thread turns it into a shutdown.
   std::thread watcher([&] {
@@ -72,13 +81,15 @@ int run_serve(const ServeFlags& f) {
       http.stop();
     }
   });
-  const std::string host = server.host.find(':') != std::string::npos ? "[" + server.host + "]" : server.host;
+  // The address bound, not its spelling: --host 127.1 listens on 127.0.0.1.
+  const std::string bound = http.bound_address().empty() ? server.host : http.bound_address();
+  const std::string host = bound.find(':') != std::string::npos ? "[" + bound + "]" : bound;
   // The one line on stdout: scripts and tests read the port from it.
   std::cout << "yamiro serve: listening on http://" << host << ":" << port << "/" << std::endl;
   spdlog::info("{} on {} ({}); open http://{}:{}/{} in a browser, Ctrl-C stops", jobs.catalog().default_id(), setup.device,
                to_string(setup.precision), host, port, server.token.empty() ? "" : "?token=...");
-  if (server.token.empty() && server.host != "127.0.0.1" && server.host != "localhost" && server.host != "::1")
-    spdlog::warn("listening on {} without --token: anyone who can reach this address can use the server", server.host);
+  if (server.token.empty() && !http.bound_to_loopback())
+    spdlog::warn("listening on {} without --token: anyone who can reach this address can use the server", bound);
   http.run();
   done = true;
   watcher.join();
@@ -102,6 +113,10 @@ Command register_serve(CLI::App& app, const GlobalFlags&) {
   cmd->add_option("--store-mb", f->store_mb, "memory for uploads waiting and results kept, in MiB (oldest results go first)")
       ->capture_default_str();
   cmd->add_option("--keep-minutes", f->keep_minutes, "finished jobs and their results are forgotten after this")->capture_default_str();
+  cmd->add_option("--allow-origin", f->server.allowed_origins,
+                  "a web origin (e.g. http://localhost:3000) whose pages may POST/DELETE here (repeatable; others: 403)");
+  cmd->add_option("--request-timeout", f->request_timeout, "seconds one request's head and body may take to arrive")
+      ->capture_default_str();
   add_engine_flags(*cmd, f->engine);
   return {cmd, [f] { return run_serve(*f); }};
 }

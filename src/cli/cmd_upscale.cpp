@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <thread>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -12,6 +14,7 @@
 #include "cli/common.hpp"
 #include "cli/interrupt.hpp"
 #include "cli/progress.hpp"
+#include "core/numbers.hpp"
 #include "yamiro/error.hpp"
 #include "yamiro/io.hpp"
 #include "yamiro/naming.hpp"
@@ -106,10 +109,17 @@ int run_upscale(const UpscaleFlags& f, const GlobalFlags& g) {
   check_image_options(f.image);
   if (f.max_pixels < 1) throw Error(ErrorKind::Usage, "--max-pixels must be positive");
   if (f.overwrite && f.skip_existing) throw Error(ErrorKind::Usage, "--overwrite and --skip-existing exclude each other");
+  // A suffix is part of a file name: one that names a folder would write outside the
+  // output folder ("/../../escaped").
+  if (f.suffix.find_first_of(std::string("/\\\0", 3)) != std::string::npos || f.suffix == "." || f.suffix == "..")
+    throw Error(ErrorKind::Usage, "--suffix '" + f.suffix + "' must not contain '/' or '\\' (it is part of a file name)");
   std::vector<InputItem> items = collect_inputs(f.inputs, f.recursive);
   if (!f.shard.empty()) {
-    int i = -1, n = 0;
-    if (std::sscanf(f.shard.c_str(), "%d/%d", &i, &n) != 2) throw Error(ErrorKind::Usage, "--shard must be I/N, e.g. 0/4");
+    const auto slash = f.shard.find('/');
+    const auto i_value = parse_integer(f.shard.substr(0, slash), 0, 1 << 20);
+    const auto n_value = slash == std::string::npos ? std::nullopt : parse_integer(f.shard.substr(slash + 1), 1, 1 << 20);
+    if (!i_value || !n_value || *i_value >= *n_value) throw Error(ErrorKind::Usage, "--shard must be I/N with 0 <= I < N, e.g. 0/4, not '" + f.shard + "'");
+    const int i = static_cast<int>(*i_value), n = static_cast<int>(*n_value);
     std::vector<InputItem> mine;
     for (const auto& it : items)
       if (in_shard(it.path, i, n)) mine.push_back(it);
@@ -135,13 +145,27 @@ int run_upscale(const UpscaleFlags& f, const GlobalFlags& g) {
     if (naming.output_is_dir && !it.relative_dir.empty()) fs::create_directories(fs::path(f.output) / it.relative_dir);
 
   const EngineOptions options = to_engine_options(f.engine);
-  const Model model = load_model(f.engine.model, f.engine.trust_model);
+  // Ctrl-C while the model loads (seconds for a big one) ends the run as interrupted too.
+  Progress progress;
+  watch_interrupts(progress.cancel);
+  const auto interrupted = [&] { return Error(ErrorKind::Interrupted, "interrupted while loading the model"); };
+  Model model;
+  if (const char* fault = std::getenv("YAMIRO_TEST_FAULT"); fault && std::string(fault) == "slow-model-load") {
+    spdlog::debug("YAMIRO_TEST_FAULT: the model load is held for 3 s");  // the test signals then
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+  }
+  try {
+    model = load_model(f.engine.model, f.engine.trust_model);
+  } catch (const Error&) {
+    if (progress.cancel.load()) throw interrupted();  // a read cut short by the signal (EINTR)
+    throw;
+  }
+  if (progress.cancel.load()) throw interrupted();
   Engine engine(model, options);
+  if (progress.cancel.load()) throw Error(ErrorKind::Interrupted, "interrupted while setting up the engine");
   naming.scale = f.image.outscale > 0 ? f.image.outscale : engine.scale();
   spdlog::info("{} on {} ({}, {} threads), {} input(s)", model.info.summary(), engine.setup().device,
                to_string(engine.setup().precision), engine.setup().threads, items.size());
-  Progress progress;
-  watch_interrupts(progress.cancel);
   BatchOptions bo;
   bo.image = f.image;
   bo.quality = f.quality;

@@ -18,6 +18,7 @@
 #include "yamiro/error.hpp"
 #include "yamiro/io.hpp"
 #include "yamiro/naming.hpp"
+#include "yamiro/paths.hpp"
 #include "yamiro/video.hpp"
 
 namespace fs = std::filesystem;
@@ -244,7 +245,7 @@ int run_video(VideoFlags& f, const GlobalFlags& g) {
     const auto st = fs::status(input, ec);
     if (ec || !fs::exists(st)) throw Error(ErrorKind::Input, input + ": cannot open: no such file");
     if (!fs::is_regular_file(st) && st.type() != fs::file_type::fifo)
-      throw Error(ErrorKind::Input, input + ": cannot open: not a regular file or FIFO");
+      throw Error(ErrorKind::Input, input + ": cannot open: not a regular file or FIFO (" + not_a_regular_file(input) + ")");
   }
   const bool seekable = !stream_in && fs::is_regular_file(input);
   if ((!f.segment.empty() || !f.join.empty()) && !seekable)
@@ -377,7 +378,8 @@ Command register_video(CLI::App& app, const GlobalFlags& global) {
   cmd->add_option("--pix-fmt", f->video.pix_fmt, "encoder pixel format (default: the encoder's closest to the input's)");
   cmd->add_option("--encoder-opt", f->encoder_opts, "encoder option key=value (repeatable)")->allow_extra_args(false);
   cmd->add_option("--audio", f->audio, "copy (AAC where the container refuses the codec) | aac | none")->capture_default_str();
-  cmd->add_option("--frames", f->video.max_frames, "only the first N frames (previews)");
+  cmd->add_option("--frames", f->video.max_frames, "only the first N frames (previews)")
+      ->check(CLI::Range(1, 1000000000));
   cmd->add_option("--max-pixels", f->max_pixels, "largest input frame (width*height), checked before decoding")->capture_default_str();
   cmd->add_flag("--strict", f->video.strict, "a damaged packet or frame is an error");
   cmd->add_flag("--overwrite", f->overwrite, "replace an existing output");

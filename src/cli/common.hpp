@@ -27,6 +27,13 @@ struct EngineFlags {
 // Adds -m, --device, --precision, --tile, --tile-pad, --threads, --border and, unless the
 // command has its own, --batch.
 void add_engine_flags(CLI::App& cmd, EngineFlags& flags, bool with_batch = true);
+// The largest --tile and --tile-pad accepted.
+constexpr int kMaxTile = 65536;
+
+// Makes every integer and floating-point option of `app` and its subcommands accept only
+// plain decimal text (see core/numbers.hpp); call after every option is added.
+void strict_numeric_options(CLI::App& app);
+
 // Validates and converts; throws Error(Usage).
 EngineOptions to_engine_options(const EngineFlags& flags);
 

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
 #endif
   // Global flags are accepted after the subcommand too (`yamiro upscale a.png -q`).
   for (CLI::App* sub : app.get_subcommands({})) cli::add_global_flags(*sub, global);
+  cli::strict_numeric_options(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

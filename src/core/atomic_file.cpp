@@ -1,10 +1,16 @@
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
+#include <set>
 
 #include "yamiro/error.hpp"
 #include "yamiro/atomic_file.hpp"
@@ -16,6 +22,48 @@ namespace {
 
 [[noreturn]] void io_fail(const std::string& path, const std::string& what, int err) {
   throw Error(ErrorKind::Io, path + ": " + what + ": " + std::strerror(err));
+}
+
+// ".NAME.yamiro-XXXXXX[.ext]": a temporary file of write_file_atomic.
+bool is_temporary_name(const std::string& name) {
+  if (name.size() < 2 || name[0] != '.') return false;
+  const auto at = name.rfind(".yamiro-");
+  if (at == std::string::npos || at == 0 || name.size() < at + 14) return false;
+  for (std::size_t i = at + 8; i < at + 14; ++i)
+    if (!std::isalnum(static_cast<unsigned char>(name[i]))) return false;
+  return name.size() == at + 14 || name[at + 14] == '.';
+}
+
+// A writer holds an exclusive flock on its temporary file until it is renamed or removed,
+// so a temporary file nobody holds and that was not touched for kStaleSeconds belongs to
+// a process that died (SIGKILL, power loss): it is removed, once per folder and process,
+// before the first file is written there. The age guards the moment between mkstemps and
+// flock, and writers of yamiro versions that did not lock yet.
+constexpr int kStaleSeconds = 10;
+
+void remove_stale_temporaries(const fs::path& dir) {
+  static std::mutex mutex;
+  static std::set<std::string> swept;
+  std::error_code ec;
+  const std::string key = fs::weakly_canonical(dir, ec).string();
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!swept.insert(ec ? dir.string() : key).second) return;
+  }
+  const auto now = std::chrono::system_clock::now();
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (!is_temporary_name(name)) continue;
+    const int fd = ::open(e.path().c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) continue;
+    struct stat st {};
+    const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    const auto age = now - std::chrono::system_clock::from_time_t(st.st_mtime);
+    if (regular && age > std::chrono::seconds(kStaleSeconds) && ::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+      if (::unlink(e.path().c_str()) == 0) spdlog::warn("{}: removed a temporary file left by a process that died", e.path().string());
+    }
+    ::close(fd);
+  }
 }
 
 }  // namespace
@@ -60,9 +108,14 @@ void write_file_atomic(const std::string& path, const std::function<void(const s
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   const std::string ext = target.extension().string();
   std::string tmpl = (dir / ("." + target.stem().string() + ".yamiro-XXXXXX" + ext)).string();
+  remove_stale_temporaries(dir);
   const int fd = mkstemps(tmpl.data(), static_cast<int>(ext.size()));
   if (fd < 0) io_fail(dir.string(), "cannot create a temporary file", errno);
-  ::close(fd);
+  ::flock(fd, LOCK_EX | LOCK_NB);  // "still being written" (see remove_stale_temporaries)
+  struct Holder {
+    int fd;
+    ~Holder() { ::close(fd); }
+  } holder{fd};
   const std::string tmp = tmpl;
   try {
     write(tmp);

@@ -27,7 +27,7 @@ std::vector<std::pair<int, int>> split_axis(int n, int tile) {
 // edge, which gives those tiles more real context instead of less.
 std::pair<int, int> pad_span(int start, int max_len, int pad, int n, bool clip) {
   if (!clip) return {start - pad, max_len + 2 * pad};
-  const int padded_len = std::min(n, max_len + 2 * pad);
+  const int padded_len = static_cast<int>(std::min<long long>(n, max_len + 2LL * pad));
   const int padded_start = std::clamp(start - pad, 0, n - padded_len);
   return {padded_start, padded_len};
 }
@@ -40,7 +40,7 @@ int floor_to(int v, int m) { return (v >= 0 ? v : v - m + 1) / m * m; }
 // zero-border mode a span that would leave the image is moved inwards by whole windows
 // and runs to the image's end (the network pads that end as it pads the whole image).
 std::pair<int, int> window_span(int start, int max_len, int pad, int n, bool clip, int m) {
-  const int len = (max_len + 2 * pad + 2 * m - 2) / m * m;
+  const int len = static_cast<int>((max_len + 2LL * pad + 2LL * m - 2) / m * m);
   int a = floor_to(start - pad, m);
   if (!clip) return {a, len};
   a = std::max(0, a);
@@ -56,6 +56,9 @@ std::vector<Tile> plan_tiles(int width, int height, int tile, int pad, bool clip
     throw Error(ErrorKind::Usage, "invalid tile plan: image " + std::to_string(width) + "x" +
                                       std::to_string(height) + ", tile " + std::to_string(tile) +
                                       ", pad " + std::to_string(pad));
+  // Context past the image's longer side adds nothing (zero border: the tile is the image
+  // already; mirror: the image again), and tile + 2 * pad must not overflow an int.
+  pad = std::min(pad, std::max(width, height));
   const auto xs = split_axis(width, tile);
   const auto ys = split_axis(height, tile);
   const int max_w = xs.front().second;  // the first span is the longest
@@ -71,6 +74,7 @@ std::vector<Tile> plan_tiles(int width, int height, int tile, int pad, bool clip
 }
 
 Rect pad_rect(const Rect& core, int max_w, int max_h, int pad, int width, int height, bool clip_to_image, int multiple) {
+  pad = std::min(pad, std::max(width, height));  // as in plan_tiles
   if (multiple > 1) {
     const auto [px, pw] = window_span(core.x, max_w, pad, width, clip_to_image, multiple);
     const auto [py, ph] = window_span(core.y, max_h, pad, height, clip_to_image, multiple);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 namespace yamiro {
 namespace {
@@ -95,6 +96,34 @@ std::optional<ImageHeader> probe_image_header(const Bytes& b) {
 bool exceeds_pixels(const ImageHeader& h, std::int64_t max_pixels) {
   if (h.width <= 0 || h.height <= 0) return true;
   return h.width > max_pixels / h.height;  // width * height > max_pixels, no overflow
+}
+
+bool is_gray_alpha_png(const Bytes& b) {
+  return starts(b, "\x89PNG\r\n\x1a\n", 8) && b.size() > 25 && starts(b, "IHDR", 4, 12) && b[25] == 4;
+}
+
+int tiff_page_count(const Bytes& b) {
+  if (!(starts(b, "II*\0", 4) || starts(b, "MM\0*", 4)) || b.size() < 8) return 0;
+  const bool le = b[0] == 'I';
+  auto r16 = [&](std::size_t i) { return le ? le16(b, i) : be16(b, i); };
+  auto r32 = [&](std::size_t i) { return le ? le32(b, i) : be32(b, i); };
+  int pages = 0;
+  std::size_t ifd = r32(4);
+  std::set<std::size_t> seen;
+  // Each IFD points to the next; a loop or a cut-off chain ends the count.
+  while (ifd != 0 && ifd + 2 <= b.size() && seen.insert(ifd).second && pages < 100000) {
+    ++pages;
+    const std::size_t next_at = ifd + 2 + 12 * static_cast<std::size_t>(r16(ifd));
+    if (next_at + 4 > b.size()) break;
+    ifd = r32(next_at);
+  }
+  return pages;
+}
+
+int tiff_samples_per_pixel(const Bytes& b) {
+  if (!(starts(b, "II*\0", 4) || starts(b, "MM\0*", 4))) return 0;
+  const long v = tiff_tag(b, 0, b.size(), 277);
+  return v < 0 ? 1 : static_cast<int>(v);  // absent: the default, 1
 }
 
 int exif_orientation(const Bytes& b) {

@@ -3,6 +3,10 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -16,6 +20,7 @@
 #include "yamiro/io.hpp"
 #include "yamiro/log.hpp"
 #include "yamiro/naming.hpp"
+#include "yamiro/paths.hpp"
 #include "yamiro/png.hpp"
 
 namespace yamiro {
@@ -69,11 +74,58 @@ void single_threaded_opencv() {
 bool image_io_available() { return true; }
 std::string image_library_version() { return CV_VERSION; }
 
+static std::uint64_t max_image_file_bytes(std::int64_t max_pixels) {
+  // 8 bytes a pixel (16-bit RGBA stored uncompressed) plus room for metadata; nothing
+  // yamiro decodes needs more.
+  const std::uint64_t px = max_pixels > 0 ? static_cast<std::uint64_t>(max_pixels) : 0;
+  constexpr std::uint64_t kMetadata = 64u << 20;
+  return px > (UINT64_MAX - kMetadata) / 8 ? UINT64_MAX : px * 8 + kMetadata;
+}
+
 Image read_image(const std::string& path, const ReadLimits& limits) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw Error(ErrorKind::Input, path + ": cannot open (" + std::strerror(errno) + ")");
-  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  if (bytes.empty()) throw Error(ErrorKind::Input, path + ": empty file");
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (a signal could not end that);
+  // only regular files are read, so the flag changes nothing for what is read.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) throw Error(ErrorKind::Input, path + ": cannot open (" + std::strerror(errno) + ")");
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw Error(ErrorKind::Input, path + ": cannot stat (" + std::strerror(errno) + ")");
+  if (!S_ISREG(st.st_mode)) throw Error(ErrorKind::Input, path + ": not a regular file (" + file_kind(st.st_mode) + ")");
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (size == 0) throw Error(ErrorKind::Input, path + ": empty file");
+  const std::uint64_t cap = max_image_file_bytes(limits.max_pixels);
+  if (size > cap)
+    throw Error(ErrorKind::Input, path + ": " + std::to_string(size) + " bytes, more than an image within --max-pixels needs (" +
+                                      std::to_string(cap) + "); not read");
+  auto read_upto = [&](std::vector<unsigned char>& bytes, std::size_t want) {
+    while (bytes.size() < want) {
+      const std::size_t at = bytes.size();
+      bytes.resize(want);
+      const ssize_t n = ::read(fd, bytes.data() + at, want - at);
+      if (n < 0 && errno == EINTR) { bytes.resize(at); continue; }
+      if (n < 0) throw Error(ErrorKind::Input, path + ": read failed (" + std::strerror(errno) + ")");
+      bytes.resize(at + static_cast<std::size_t>(n));
+      if (n == 0) break;
+    }
+  };
+  // The header first: a bomb, or a small image in a huge file, is refused before the rest.
+  std::vector<unsigned char> bytes;
+  read_upto(bytes, static_cast<std::size_t>(std::min<std::uint64_t>(size, 256u << 10)));
+  if (const auto h = probe_image_header(bytes)) {
+    if (exceeds_pixels(*h, limits.max_pixels))
+      throw Error(ErrorKind::Input, path + ": " + std::to_string(h->width) + "x" + std::to_string(h->height) +
+                                        " exceeds the limit of " + std::to_string(limits.max_pixels) +
+                                        " pixels (--max-pixels); not decoded");
+    const std::uint64_t need = max_image_file_bytes(h->width * h->height);  // no overflow: within max_pixels
+    if (size > need)
+      throw Error(ErrorKind::Input, path + ": " + std::to_string(size) + " bytes, far more than a " + std::to_string(h->width) +
+                                        "x" + std::to_string(h->height) + " image needs; not read");
+  }
+  read_upto(bytes, static_cast<std::size_t>(size));
+  if (bytes.size() != size) throw Error(ErrorKind::Input, path + ": changed while being read");
   return decode_image(bytes, path, limits);
 }
 
@@ -88,6 +140,14 @@ Image decode_image(const std::vector<unsigned char>& bytes, const std::string& p
                                         " exceeds the limit of " + std::to_string(limits.max_pixels) +
                                         " pixels (--max-pixels); not decoded");
   }
+  // OpenCV would give a multi-page TIFF's first page and a gray+alpha TIFF without its
+  // alpha, saying nothing: both are refused, naming what the file holds.
+  if (const int pages = tiff_page_count(bytes); pages > 1)
+    throw Error(ErrorKind::Input, path + ": a TIFF of " + std::to_string(pages) +
+                                      " pages (yamiro reads one-page images; split it first, e.g. with tiffsplit)");
+  if (tiff_samples_per_pixel(bytes) == 2)
+    throw Error(ErrorKind::Input, path + ": a gray+alpha (2-channel) TIFF, whose alpha OpenCV's decoder drops; "
+                                         "save it as PNG or as an RGBA TIFF");
   cv::Mat m;
   try {
     const LibraryOutputToLog quiet;  // libpng/libjpeg/libtiff complain on stderr
@@ -100,9 +160,17 @@ Image decode_image(const std::vector<unsigned char>& bytes, const std::string& p
     throw Error(ErrorKind::Input, path + ": exceeds the limit of " + std::to_string(limits.max_pixels) + " pixels (--max-pixels)");
   if (m.depth() != CV_8U && m.depth() != CV_16U)
     throw Error(ErrorKind::Input, path + ": unsupported sample type (8- and 16-bit images are supported)");
+  if (m.channels() == 4 && is_gray_alpha_png(bytes)) {
+    // OpenCV expands gray+alpha to BGRA; back to gray+alpha (B = G = R = the gray).
+    cv::Mat ga;
+    const int from_to[] = {0, 0, 3, 1};
+    ga.create(m.rows, m.cols, CV_MAKETYPE(m.depth(), 2));
+    cv::mixChannels(&m, 1, &ga, 1, from_to, 2);
+    m = ga;
+  }
   if (m.channels() == 3) cv::cvtColor(m, m, cv::COLOR_BGR2RGB);
   else if (m.channels() == 4) cv::cvtColor(m, m, cv::COLOR_BGRA2RGBA);
-  else if (m.channels() != 1) throw Error(ErrorKind::Input, path + ": unsupported channel count " + std::to_string(m.channels()));
+  else if (m.channels() != 1 && m.channels() != 2) throw Error(ErrorKind::Input, path + ": unsupported channel count " + std::to_string(m.channels()));
   apply_orientation(m, exif_orientation(bytes));
   Image img(m.cols, m.rows, m.channels(), m.depth() == CV_16U ? 2 : 1);
   const std::size_t row = img.row_bytes();
@@ -124,10 +192,29 @@ void check_output_format(const std::string& path) {
 
 namespace {
 
+// OpenCV's encoders take 1, 3 or 4 channels: gray+alpha goes to them as RGBA, or as gray to
+// JPEG, which has no alpha (yamiro's PNG encoder writes gray+alpha as it is).
+Image gray_alpha_for_opencv(const Image& ga, const std::string& ext) {
+  const bool jpeg = ext == ".jpg" || ext == ".jpeg";
+  Image out(ga.width, ga.height, jpeg ? 1 : 4, ga.depth_bytes);
+  const std::size_t n = static_cast<std::size_t>(ga.width) * ga.height, d = ga.depth_bytes;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint8_t* px = &ga.data[i * 2 * d];
+    if (jpeg) {
+      std::memcpy(&out.data[i * d], px, d);
+      continue;
+    }
+    for (int c = 0; c < 3; ++c) std::memcpy(&out.data[(i * 4 + c) * d], px, d);
+    std::memcpy(&out.data[(i * 4 + 3) * d], px + d, d);
+  }
+  return out;
+}
+
 // The image as OpenCV's BGR(A) matrix over its own pixels (R and B swapped in place:
 // OpenCV's in-place cvtColor copies its source, this does not), and the encoder
 // parameters for `ext`. One function for files and memory, so both give the same bytes.
 cv::Mat to_encoder_input(Image& image, const std::string& ext, int quality, std::vector<int>& params) {
+  if (image.channels == 2) image = gray_alpha_for_opencv(image, ext);
   if (image.channels >= 3) {
     if (image.depth_bytes == 2) swap_red_blue(reinterpret_cast<std::uint16_t*>(image.data.data()), image);
     else swap_red_blue(image.data.data(), image);

@@ -3,10 +3,13 @@
 // folder. Every exception a stage raises is caught on its own thread and becomes either
 // that input's failure or, for the network's Model/Device errors, the run's error, carried
 // to the caller after both threads are joined.
+#include <sys/stat.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <map>
 #include <new>
 #include <stdexcept>
 #include <thread>
@@ -270,10 +273,43 @@ class Batch {
   Clock::time_point start_ = Clock::now();
 };
 
+// "An output never replaces its input" across the whole run: no output may be any input
+// (same path, a link to it, the same inode), checked before anything is written, so
+// `upscale a.png a_x4.png --overwrite` cannot replace a_x4.png with a.png's result.
+void check_outputs_spare_inputs(const std::vector<InputItem>& items, const NamingOptions& naming) {
+  std::map<std::string, std::string> by_path;
+  std::map<std::pair<dev_t, ino_t>, std::string> by_inode;
+  for (const auto& it : items) {
+    by_path.emplace(fs::path(it.path).lexically_normal().string(), it.path);
+    struct stat st {};
+    if (::stat(it.path.c_str(), &st) == 0) by_inode.emplace(std::make_pair(st.st_dev, st.st_ino), it.path);
+  }
+  for (const auto& it : items) {
+    std::string out;
+    try {
+      out = output_path(it, naming);
+    } catch (const Error&) {
+      continue;  // reported for that input
+    }
+    auto hit = by_path.find(fs::path(out).lexically_normal().string());
+    std::string input = hit != by_path.end() ? hit->second : "";
+    struct stat st {};
+    if (input.empty() && ::stat(out.c_str(), &st) == 0) {
+      const auto same = by_inode.find({st.st_dev, st.st_ino});
+      if (same != by_inode.end()) input = same->second;
+    }
+    if (input == it.path) throw Error(ErrorKind::Usage, out + ": output would replace its input " + it.path + "; nothing written");
+    if (!input.empty())
+      throw Error(ErrorKind::Usage, out + ": the output of " + it.path + " would replace the input " + input +
+                                        " (another input of this run); nothing written");
+  }
+}
+
 }  // namespace
 
 BatchSummary run_batch(Engine& engine, const std::vector<InputItem>& items, const NamingOptions& naming,
                        const BatchOptions& options, Progress& progress, BatchObserver& observer) {
+  check_outputs_spare_inputs(items, naming);
   Batch batch(engine, naming, options, progress, observer);
   return batch.run(items);
 }

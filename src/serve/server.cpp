@@ -3,9 +3,13 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 
+#include "core/numbers.hpp"
+#include "serve/http_guard.hpp"
 #include "serve/page.hpp"
 #include "yamiro/error.hpp"
 #include "yamiro/image_header.hpp"
@@ -38,8 +42,6 @@ std::string presented_token(const httplib::Request& req) {
   return req.get_param_value("token");
 }
 
-bool is_loopback_name(const std::string& host) { return host == "127.0.0.1" || host == "localhost" || host == "::1"; }
-
 // The host part of a Host header: "127.0.0.1:8080" -> "127.0.0.1", "[::1]:80" -> "::1".
 std::string host_of(const std::string& header) {
   if (!header.empty() && header[0] == '[') {
@@ -61,8 +63,10 @@ const char* status_text(int status) {
     case 401: return "a valid token is needed";
     case 404: return "not found";
     case 405: return "method not allowed";
+    case 408: return "the request did not arrive in time";
     case 413: return "the upload is larger than the server accepts (--max-upload-mb)";
     case 414: return "the request URL is too long";
+    case 431: return "the request's header fields are too large or too many";
     default: return "request failed";
   }
 }
@@ -97,9 +101,28 @@ struct Server::Impl {
   ServerOptions options;
   JobStore& jobs;
   nlohmann::json info;
-  httplib::Server http;
+  GuardedServer http;
+  std::atomic<bool> loopback{true};  // set from the bound socket by bind()
 
-  Impl(ServerOptions o, JobStore& j, nlohmann::json i) : options(std::move(o)), jobs(j), info(std::move(i)) {}
+  Impl(ServerOptions o, JobStore& j, nlohmann::json i)
+      : options(std::move(o)), jobs(j), info(std::move(i)), http(options.connection) {}
+
+  // A browser names the page a request comes from (Origin) and how it relates to this
+  // server (Sec-Fetch-Site). A page of another site must not queue or cancel jobs here:
+  // only this server's own origin, a request without either header (curl, scripts) or an
+  // origin named by --allow-origin may change state.
+  bool cross_site(const httplib::Request& req) const {
+    const std::string origin = req.get_header_value("Origin");
+    const bool allowed = !origin.empty() && std::find(options.allowed_origins.begin(), options.allowed_origins.end(), origin) !=
+                                                options.allowed_origins.end();
+    if (allowed) return false;
+    if (req.has_header("Origin") && origin != "http://" + req.get_header_value("Host")) return true;
+    if (req.has_header("Sec-Fetch-Site")) {
+      const std::string site = req.get_header_value("Sec-Fetch-Site");
+      return site != "same-origin" && site != "none";
+    }
+    return false;
+  }
 
   JobRequest parse_job(const httplib::Request& req) const {
     if (!req.is_multipart_form_data()) throw HttpError(400, "send the image as multipart/form-data, in a field named 'image'");
@@ -115,7 +138,7 @@ struct Server::Impl {
     if (!header)
       throw HttpError(415, r.name + ": not an image yamiro reads (PNG, JPEG, WebP, TIFF or BMP expected)");
     if (header->width <= 0 || header->height <= 0) throw HttpError(422, r.name + ": the image header claims an empty image");
-    if (header->width * header->height > jobs.limits().max_pixels)
+    if (exceeds_pixels(*header, jobs.limits().max_pixels))
       throw HttpError(422, r.name + ": " + std::to_string(header->width) + "x" + std::to_string(header->height) +
                                " exceeds the limit of " + std::to_string(jobs.limits().max_pixels) +
                                " pixels (--max-pixels); not decoded");
@@ -137,10 +160,9 @@ struct Server::Impl {
       throw HttpError(400, "unknown alpha mode '" + r.image.alpha + "' (model, bicubic)");
     const std::string outscale = field(req, "outscale");
     if (!outscale.empty()) {
-      char* end = nullptr;
-      r.image.outscale = std::strtod(outscale.c_str(), &end);
-      if (end == outscale.c_str() || *end != '\0' || !std::isfinite(r.image.outscale) || r.image.outscale < 0 || r.image.outscale > 64)
-        throw HttpError(400, "outscale must be a number above 0 and up to 64 (0 or empty: the model's scale), not '" + outscale + "'");
+      const auto v = parse_number(outscale, 0, 64);  // plain decimal: not "0x10", not " 2"
+      if (!v) throw HttpError(400, "outscale must be a number above 0 and up to 64 (0 or empty: the model's scale), not '" + outscale + "'");
+      r.image.outscale = *v;
     }
     std::string format = field(req, "format");
     if (!format.empty()) {
@@ -151,11 +173,9 @@ struct Server::Impl {
     }
     const std::string quality = field(req, "quality");
     if (!quality.empty()) {
-      char* end = nullptr;
-      const long q = std::strtol(quality.c_str(), &end, 10);
-      if (end == quality.c_str() || *end != '\0' || q < 1 || q > 100)
-        throw HttpError(400, "quality must be a whole number from 1 to 100, not '" + quality + "'");
-      r.quality = static_cast<int>(q);
+      const auto q = parse_integer(quality, 1, 100);
+      if (!q) throw HttpError(400, "quality must be a whole number from 1 to 100, not '" + quality + "'");
+      r.quality = static_cast<int>(*q);
     }
     return r;
   }
@@ -180,12 +200,16 @@ struct Server::Impl {
   }
 
   void routes() {
-    const bool local = is_loopback_name(options.host);
-    http.set_pre_routing_handler([this, local](const httplib::Request& req, httplib::Response& res) {
+    http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       // A page on another site must not reach a server bound to this machine through a
-      // name that resolves to 127.0.0.1 (DNS rebinding): only loopback Host names.
-      if (local && !is_loopback_name(host_of(req.get_header_value("Host")))) {
+      // name that resolves to 127.0.0.1 (DNS rebinding): only loopback Host names. Whether
+      // the server is local is decided from the bound socket (127.1, ::1 spelled in full).
+      if (loopback.load() && !is_loopback_host(host_of(req.get_header_value("Host")))) {
         send_error(res, 403, "this server only answers requests addressed to localhost or 127.0.0.1");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      if ((req.method == "POST" || req.method == "DELETE") && cross_site(req)) {
+        send_error(res, 403, "cross-site request refused: another site's page may not change jobs here (see --allow-origin)");
         return httplib::Server::HandlerResponse::Handled;
       }
       if (!options.token.empty() && req.path.rfind("/api/", 0) == 0 && !same_secret(presented_token(req), options.token)) {
@@ -200,6 +224,13 @@ struct Server::Impl {
       res.set_header("Cache-Control", "no-store");
     });
     http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+      // httplib answers 400 to a head it could not read; say why when the guard cut it.
+      const HeadFailure why = head_failure_on_this_thread();
+      if (why != HeadFailure::None && res.status == 400) {
+        res.status = why == HeadFailure::TooLarge ? 431 : 408;
+        res.body.clear();
+        res.set_header("Connection", "close");
+      }
       if (res.body.empty()) send_error(res, res.status, status_text(res.status));
     });
     http.set_logger([](const httplib::Request& req, const httplib::Response& res) {
@@ -261,16 +292,20 @@ Server::~Server() { stop(); }
 int Server::bind() {
   Impl& m = *impl_;
   if (m.options.port < 0 || m.options.port > 65535) throw Error(ErrorKind::Usage, "--port must be between 0 and 65535");
-  if (m.options.port == 0) {
-    const int port = m.http.bind_to_any_port(m.options.host);
+  int port = m.options.port;
+  if (port == 0) {
+    port = m.http.bind_to_any_port(m.options.host);
     if (port <= 0) throw Error(ErrorKind::Usage, "cannot listen on " + m.options.host + " (any port)");
-    return port;
-  }
-  if (!m.http.bind_to_port(m.options.host, m.options.port))
-    throw Error(ErrorKind::Usage, "cannot listen on " + m.options.host + ":" + std::to_string(m.options.port) +
+  } else if (!m.http.bind_to_port(m.options.host, port)) {
+    throw Error(ErrorKind::Usage, "cannot listen on " + m.options.host + ":" + std::to_string(port) +
                                       " (in use, or not an address of this machine)");
-  return m.options.port;
+  }
+  m.loopback = m.http.bound_to_loopback();
+  return port;
 }
+
+std::string Server::bound_address() const { return impl_->http.bound_address(); }
+bool Server::bound_to_loopback() const { return impl_->loopback.load(); }
 
 void Server::run() { impl_->http.listen_after_bind(); }
 

@@ -5,17 +5,32 @@
 
 #include <cstdint>
 #include <memory>
+#include <chrono>
+#include <cstddef>
 #include <string>
+#include <vector>
 
 #include "serve/job_store.hpp"
 
 namespace yamiro::serve {
+
+// Deadlines and caps per connection (http_guard.hpp applies them).
+struct ConnectionLimits {
+  std::chrono::milliseconds head_timeout{10000};     // request line + headers, from their first byte
+  std::chrono::milliseconds request_timeout{60000};  // head + body of one request
+  std::size_t max_head_bytes = 64 * 1024;
+  std::size_t max_header_lines = 100;
+  int max_connections = 64;  // open at once, all clients together
+  int max_per_client = 16;   // open at once from one address (on loopback every client is 127.0.0.1)
+};
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;                             // 0 = any free port
   std::string token;                           // "" = no token needed
   std::uint64_t max_upload_bytes = 64ULL << 20;
+  std::vector<std::string> allowed_origins;    // --allow-origin: pages that may POST/DELETE
+  ConnectionLimits connection;                 // deadlines and caps per connection
 };
 
 class Server {
@@ -29,6 +44,10 @@ class Server {
   // Binds the socket; returns the port (the chosen one for port 0).
   // Throws Error(Usage) when the address cannot be bound.
   int bind();
+  // After bind(): the numeric address bound ("127.0.0.1" for --host 127.1), and whether it
+  // is a loopback address (then only loopback Host names are answered).
+  std::string bound_address() const;
+  bool bound_to_loopback() const;
   // Serves until stop(); blocks the calling thread.
   void run();
   // Thread-safe; makes run() return.

@@ -44,11 +44,16 @@ class ServeProcess {
       line.append(buf, static_cast<std::size_t>(n));
     }
     close(out[0]);
+    // "listening on http://HOST:PORT/", HOST the address bound (127.0.0.1, [::1]).
+    const std::string lead = "listening on http://";
+    const auto at = line.find(lead);
     const auto colon = line.rfind(':');
-    if (line.find("listening on http://127.0.0.1:") == std::string::npos || colon == std::string::npos) {
+    if (at == std::string::npos || colon == std::string::npos || colon < at + lead.size()) {
       stop(SIGKILL);
       throw std::runtime_error("yamiro serve did not start: '" + line + "'; stderr: " + read_text(stderr_path));
     }
+    host_ = line.substr(at + lead.size(), colon - at - lead.size());
+    if (host_.size() > 2 && host_.front() == '[') host_ = host_.substr(1, host_.size() - 2);
     port_ = std::stoi(line.substr(colon + 1));
   }
 
@@ -57,8 +62,10 @@ class ServeProcess {
   }
 
   int port() const { return port_; }
+  // The bound address as printed: "127.0.0.1", "::1".
+  const std::string& host() const { return host_; }
   httplib::Client client() const {
-    httplib::Client c("127.0.0.1", port_);
+    httplib::Client c(host_, port_);
     c.set_read_timeout(60, 0);
     c.set_write_timeout(60, 0);
     return c;
@@ -94,6 +101,7 @@ class ServeProcess {
  private:
   pid_t pid_ = -1;
   int port_ = 0;
+  std::string host_ = "127.0.0.1";
   std::string stderr_path_;
 };
 

@@ -78,6 +78,24 @@ TEST(Tiling, PadLargerThanImageClips) {
   expect_exact_cover(tiles, 20, 20);
 }
 
+// Issue 18: tile + 2 * pad overflowed int (--tile-pad 2147483647 aborted). A pad over the
+// image's longer side is clamped to it: the same rects in zero-border mode, one
+// reflection of context in mirror mode, and no overflow in either.
+TEST(Tiling, HugePadIsClampedWithoutOverflow) {
+  for (const int pad : {24, 1073741824, 2147483600, 2147483647}) {
+    const auto clipped = plan_tiles(24, 20, 16, pad, true);
+    for (const auto& t : clipped) EXPECT_EQ(t.padded, (Rect{0, 0, 24, 20})) << pad;
+    expect_exact_cover(clipped, 24, 20);
+    const auto mirrored = plan_tiles(24, 20, 16, pad, false);
+    for (const auto& t : mirrored) {
+      EXPECT_EQ(t.padded.w, t.core.w + 2 * 24) << pad;
+      EXPECT_EQ(t.core.x - t.padded.x, 24);
+    }
+    const auto windows = plan_tiles(24, 20, 16, pad, true, 8);
+    for (const auto& t : windows) EXPECT_EQ(t.padded, (Rect{0, 0, 24, 20})) << pad;
+  }
+}
+
 TEST(Tiling, RejectsNegativeSizes) {
   EXPECT_THROW(plan_tiles(0, 10, 8, 1, true), Error);
   EXPECT_THROW(plan_tiles(10, 10, -1, 1, true), Error);
