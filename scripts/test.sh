@@ -4,7 +4,8 @@
 # under AddressSanitizer + UndefinedBehaviorSanitizer in the GPU machine's configuration
 # (no OpenCV, no FFmpeg: scripts/gpu-check.sh builds that, so it must keep building; set
 # YAMIRO_SKIP_SANITIZE=1 to skip that stage locally), then replays the fuzz corpus through
-# the libFuzzer targets under ASan+UBSan (YAMIRO_SKIP_FUZZ=1 skips it).
+# the libFuzzer targets under ASan+UBSan (YAMIRO_SKIP_FUZZ=1 skips it). Between CTest and the
+# sanitizer stage, scripts/package.sh builds and checks the .deb.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -16,6 +17,10 @@ bash scripts/fetch-models.sh --all
 # playwright-core, pinned in tests/browser/package-lock.json, for the `serve` browser test.
 [ -d tests/browser/node_modules/playwright-core ] || npm ci --prefix tests/browser --no-audit --no-fund
 ctest --test-dir build --output-on-failure -j "$(nproc)"
+# The Debian package: built from ./build (reconfigured for /usr), contents and Depends
+# checked, unpacked into a scratch root whose yamiro, Python module and consumer run.
+bash scripts/package.sh > build/package.log || { tail -40 build/package.log; exit 1; }
+echo "== package: $(ls -t build/yamiro_*.deb | head -1) built and checked"
 
 if [ "${YAMIRO_SKIP_SANITIZE:-0}" != 1 ]; then
   echo "== sanitizer stage (address;undefined), without OpenCV and FFmpeg (the GPU check's configuration)"
