@@ -245,7 +245,7 @@ int run_video(VideoFlags& f, const GlobalFlags& g) {
     const auto st = fs::status(input, ec);
     if (ec || !fs::exists(st)) throw Error(ErrorKind::Input, input + ": cannot open: no such file");
     if (!fs::is_regular_file(st) && st.type() != fs::file_type::fifo)
-      throw Error(ErrorKind::Input, input + ": cannot open: not a regular file or FIFO (" + not_a_regular_file(input) + ")");
+      throw Error(ErrorKind::Input, input + ": cannot open: not a regular file (" + not_a_regular_file(input) + "); video also reads FIFOs and URLs");
   }
   const bool seekable = !stream_in && fs::is_regular_file(input);
   if ((!f.segment.empty() || !f.join.empty()) && !seekable)
