@@ -45,6 +45,14 @@ struct ArchInfo {
   std::string border = "zero";            // what that padding puts past the image: zero|reflect|replicate
   bool global_reduction = false;          // global pooling (SE blocks): a tile sees only its own mean
   bool add_nearest_input = false;         // the nearest-upscaled input is added to the output (Real-CUGAN x4)
+  // What the engine and bench need to know of an architecture, set by its detector (the one
+  // file that knows it), so no other layer switches on `arch`:
+  double flops_per_px = 0;                // FLOPs (2 per multiply-add) per input pixel; 0 = not counted
+  double live_values_per_px = 0;          // peak live activation values per input pixel (memory estimate);
+                                          // 0 = a generic guess from num_feat and the scale
+  int cpu_tile = 0;                       // preferred tile on a CPU (0 = 256)
+  bool fp16_unsafe = false;               // the reference overflows in fp16 (attention, GroupNorm): precision
+                                          // auto never picks fp16 for it; an explicit --precision fp16 warns
   // "RRDBNet x4 (num_block=23, num_feat=64, num_grow_ch=32)"; options follow the integers.
   std::string summary() const;
 };
