@@ -1,6 +1,7 @@
 // Named heuristics of the engine: precision and tile size choice (no LibTorch).
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <sstream>
 #include <string>
 
@@ -32,7 +33,9 @@ std::uint64_t forward_bytes(const ArchInfo& arch, int bytes_per_value, int w, in
   const auto hp = [&](const char* k) { return static_cast<std::uint64_t>(arch.hyper.count(k) ? arch.hyper.at(k) : 0); };
   const std::uint64_t s2 = static_cast<std::uint64_t>(arch.scale) * arch.scale;
   std::uint64_t values_per_px = 0;
-  if (arch.arch == "RRDBNet") {
+  if (arch.live_values_per_px > 0) {
+    values_per_px = static_cast<std::uint64_t>(std::ceil(arch.live_values_per_px));  // the detector's figure
+  } else if (arch.arch == "RRDBNet") {
     // Input resolution: trunk, block input/output and the dense buffer (nf + 4 gc) with
     // a conv output; after upsampling: three nf-channel maps at 4x and 16x the pixels.
     const std::uint64_t nf = hp("num_feat"), gc = hp("num_grow_ch");
@@ -78,6 +81,7 @@ int cpu_preferred_tile(const ArchInfo& arch) {
   // Not measured per machine, unlike precision auto: the effect is the whole network's
   // working set, which one convolution does not show, and timing the network at several
   // tile sizes takes seconds (x4fast) to minutes (x4plus) per model on 2 cores.
+  if (arch.cpu_tile > 0) return arch.cpu_tile;  // the detector's figure
   return arch.arch == "RRDBNet" || arch.arch == "SwinIR" ? 128 : 256;
 }
 
