@@ -84,7 +84,7 @@ TEST_F(Cli, RawFloatOutputOfOneChannelAndX8Models) {
   std::printf("yamiro upscale -m esrgan-gray-x2 -o .f32: max |diff| to PyTorch %.3g\n", d);
   EXPECT_LE(d, 1e-4);
   // x8 in the 2018 ESRGAN layout, tiled: the size and channels of the picture.
-  r = yamiro("-q upscale " + kRgbPng + " -o " + path("x8.png") + " -m " + kData + "esrgan-x8-nf4-gc2.old.pth --tile 8");
+  r = yamiro("-q upscale " + kRgbPng + " -o " + path("x8.png") + " -m " + kData + "esrgan-x8-nf4-gc2.old.pth --tile 16");
   ASSERT_EQ(r.code, 0) << r.err;
   const cv::Mat x8 = cv::imread(path("x8.png"), cv::IMREAD_UNCHANGED);
   EXPECT_EQ(x8.channels(), 3);
