@@ -52,9 +52,15 @@ class RrdbNet final : public Network {
     const int64_t h = input.size(2), w = input.size(3);
     if (unshuffle_ > 1) {
       const int64_t ph = (unshuffle_ - h % unshuffle_) % unshuffle_, pw = (unshuffle_ - w % unshuffle_) % unshuffle_;
-      // Reflection needs more pixels than it pads; a 1-pixel side repeats its pixel.
-      if ((ph || pw) && h > ph && w > pw) x = at::reflection_pad2d(x, {0, pw, 0, ph});
-      else if (ph || pw) x = at::replication_pad2d(x, {0, pw, 0, ph});
+      if (ph || pw) {
+        // Reflection needs more pixels than it pads (a 1-pixel side repeats its pixel), and
+        // LibTorch 1.13 has no bf16 reflection pad on the CPU: the input pads in fp32.
+        const at::Tensor f = x.to(at::kFloat);
+        x = (h > ph && w > pw ? at::reflection_pad2d(f, {0, pw, 0, ph}) : at::replication_pad2d(f, {0, pw, 0, ph}))
+                .to(x.scalar_type());
+        if (x.dim() == 4 && input.is_contiguous(at::MemoryFormat::ChannelsLast) && !input.is_contiguous())
+          x = x.contiguous(at::MemoryFormat::ChannelsLast);
+      }
       x = at::pixel_unshuffle(x, unshuffle_);
     }
     at::Tensor feat = first_(x);

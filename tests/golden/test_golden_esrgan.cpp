@@ -401,3 +401,20 @@ TEST(Esrgan, BrokenLayoutsAreNamedErrors) {
   cl["body.6.bias"] = HostTensor{{6}, std::vector<float>(6)};
   expect_model_error(cl, "last convolution gives 6 channels, not 1 * scale^2");
 }
+
+TEST(Esrgan, Bf16RunsEveryLayout) {
+  // bf16 (8 mantissa bits) against fp32, on an odd size so the unshuffled x1 pads too.
+  const PlanarImage in = rgb_input(19, 17);
+  for (const std::string file : {"esrgan-gray-x2-nf4-gc2.pth", "esrgan-rgba-x1-nf4-gc2.pth", "esrgan-x8-nf4-gc2.pth",
+                                 "esrgan-x1-unshuffle4-nf4-gc2.pth", "compact-gray-x2-nc2-nf8.pth"}) {
+    const Model& m = loaded(file);
+    EngineOptions o = exact_options();
+    o.precision = Precision::BF16;
+    const auto bf16 = run(m, o, in);
+    const auto fp32 = run(m, exact_options(), in);
+    ASSERT_EQ(bf16.size(), fp32.size()) << file;
+    const double p = psnr(bf16, fp32);
+    std::printf("%s in bf16 on 19x17: PSNR to fp32 %.1f dB\n", file.c_str(), p);
+    EXPECT_GT(p, 30.0) << file;
+  }
+}
