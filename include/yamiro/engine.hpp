@@ -65,7 +65,8 @@ class Engine {
   // Converts the weights once for the chosen device and precision. Precision auto uses
   // the device's measured convolution figures (resolve_auto_precision(): from the cache, or
   // measured once per machine and process). Throws Error(Device) when the requested device is missing, Error(Usage) for a
-  // precision the device cannot run, Error(Model) when the architecture is unknown.
+  // precision the device cannot run, Error(Model) when the architecture is unknown or the
+  // model's output has other channels than its input (or they are not 1, 3 or 4).
   Engine(const Model& model, const EngineOptions& options);
   ~Engine();
   Engine(Engine&&) noexcept;
@@ -73,13 +74,17 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Upscales an 8- or 16-bit image (1, 3 or 4 channels; gray and alpha planes go through
-  // the network as gray) by the model's scale. The result has the input's depth and
-  // channels. Throws Error(Interrupted) when progress->cancel is set, Error(Device) when
+  // Upscales an 8- or 16-bit image (1, 3 or 4 channels) by the model's scale. The image
+  // is fed in the model's channel count (ArchInfo::in_channels): a 3-channel model sees
+  // gray and the alpha plane as RGB replicas and gives them back as BT.601 luma; a
+  // 1-channel model runs every plane as its own pass; a 4-channel model takes RGBA whole,
+  // an RGB image with an opaque alpha (dropped from the output), a gray one as RGB replicas
+  // with an opaque alpha (back as luma). The result has the input's depth and channels. Throws Error(Interrupted) when progress->cancel is set, Error(Device) when
   // the device fails past the OOM fallbacks. Not thread-safe: one call at a time.
   Image upscale(const Image& input, Progress* progress = nullptr);
 
-  // Same for a planar float RGB image; the output is the network's raw, unclamped output.
+  // Same for a planar float RGB image; the output is the network's raw, unclamped output
+  // (a 1-channel model runs each plane; a 4-channel one gets an opaque alpha, dropped).
   PlanarImage upscale(const PlanarImage& input, Progress* progress = nullptr);
 
   int scale() const;

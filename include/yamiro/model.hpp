@@ -28,7 +28,7 @@ using StateDict = std::map<std::string, HostTensor>;
 struct ArchInfo {
   std::string arch;                       // "RRDBNet", "SRVGGNetCompact" or "SwinIR"
   int scale = 0;                          // output / input size
-  int in_channels = 3;
+  int in_channels = 3;                    // what the network takes and gives: 1 (gray), 3 (RGB), 4 (RGBA)
   int out_channels = 3;
   std::map<std::string, int> hyper;       // num_feat, num_block, num_grow_ch, num_conv, ...
   std::map<std::string, std::string> options;  // non-integer settings: SwinIR upsampler, depths, mlp_ratio, ...
@@ -93,10 +93,13 @@ Model load_pytorch(const std::string& path);
 // an unknown layout. Thread-safe.
 Model load_safetensors(const std::string& path);
 
-// Renames foreign key layouts to basicsr names: strips "module." / "netG." prefixes and
-// maps 2018 ESRGAN names (model.0, model.1.sub.N.RDBk.convj.0, model.1.sub.<nb>,
-// model.3/6/8/10). Other names are kept. Throws Error(Model) when two tensors end up
-// with the same name.
+// Renames foreign key layouts to basicsr names: strips "module." / "netG." prefixes, maps
+// 2018 ESRGAN names (model.0, model.1.sub.N.RDBk.convj.0, model.1.sub.<nb>, then
+// model.3k = conv_up<k> for k = 1..n, model.3n+2 = conv_hr, model.3n+4 = conv_last, n the
+// number of x2 upsamplers, read from the last index) and 2019 ESRGAN / BSRGAN names
+// (RRDB_trunk.N.RDBk.convj, trunk_conv, upconv<k>, HRconv). Other names are kept. Throws
+// Error(Model) when two tensors end up with the same name, or when a 2018 layout's indices
+// do not fit that pattern (naming the missing model.N).
 StateDict to_basicsr_names(StateDict weights);
 
 // Detects the architecture and its hyper-parameters from basicsr-style key names and

@@ -21,8 +21,8 @@ struct NetOptions {
 };
 
 // A network ready to run: weights already on the device, in the chosen dtype and layout.
-// forward() takes [N,3,H,W] in [0,1] (dtype/device/layout of the options) and returns
-// [N,3,H*scale,W*scale]. Not thread-safe.
+// forward() takes [N,C,H,W] in [0,1] with C = info.in_channels (dtype/device/layout of
+// the options) and returns [N,info.out_channels,H*scale,W*scale]. Not thread-safe.
 // Where a tile's core lies inside the tile given to the network, and which image edges it
 // touches (for exact global layers, below).
 struct CoreSpan {

@@ -1,7 +1,10 @@
 // RRDBNet (ESRGAN / Real-ESRGAN x4plus): conv_first, residual-in-residual dense blocks,
-// conv_body, two nearest x2 upsamplings with convs, conv_hr, conv_last. Scale 2 and 1
-// fold the input with pixel_unshuffle first.
+// conv_body, N nearest x2 upsamplings with convs (N = 0 for x1 .. 4 for x16), conv_hr,
+// conv_last, on 1, 3 or 4 channels. Real-ESRGAN's x2/x1 fold the input with
+// pixel_unshuffle(2/4) first (option pixel_unshuffle), after reflection padding to a
+// multiple of it, as Real-ESRGAN's inference and spandrel do; the output is cropped back.
 #include <array>
+#include <string>
 #include <vector>
 
 #include "arch/network.hpp"
@@ -24,7 +27,11 @@ at::Tensor lrelu(const at::Tensor& x) { return at::leaky_relu(x, 0.2); }
 class RrdbNet final : public Network {
  public:
   RrdbNet(const ArchInfo& info, const StateDict& sd, const NetOptions& opt)
-      : scale_(info.scale), nf_(info.hyper.at("num_feat")), gc_(info.hyper.at("num_grow_ch")), opt_(opt) {
+      : scale_(info.scale),
+        unshuffle_(info.options.count("pixel_unshuffle") ? std::stoi(info.options.at("pixel_unshuffle")) : 1),
+        nf_(info.hyper.at("num_feat")),
+        gc_(info.hyper.at("num_grow_ch")),
+        opt_(opt) {
     first_ = load_conv(sd, "conv_first", opt);
     const int nb = info.hyper.at("num_block");
     for (int b = 0; b < nb; ++b) {
@@ -35,29 +42,42 @@ class RrdbNet final : public Network {
       body_.push_back(std::move(block));
     }
     conv_body_ = load_conv(sd, "conv_body", opt);
-    up1_ = load_conv(sd, "conv_up1", opt);
-    up2_ = load_conv(sd, "conv_up2", opt);
+    for (int u = 1; sd.count("conv_up" + std::to_string(u) + ".weight"); ++u) up_.push_back(load_conv(sd, "conv_up" + std::to_string(u), opt));
     hr_ = load_conv(sd, "conv_hr", opt);
     last_ = load_conv(sd, "conv_last", opt);
   }
 
   at::Tensor forward(const at::Tensor& input) override {
     at::Tensor x = input;
-    if (scale_ == 2) x = at::pixel_unshuffle(x, 2);
-    if (scale_ == 1) x = at::pixel_unshuffle(x, 4);
+    const int64_t h = input.size(2), w = input.size(3);
+    if (unshuffle_ > 1) {
+      const int64_t ph = (unshuffle_ - h % unshuffle_) % unshuffle_, pw = (unshuffle_ - w % unshuffle_) % unshuffle_;
+      if (ph || pw) {
+        // Reflection needs more pixels than it pads (a 1-pixel side repeats its pixel), and
+        // LibTorch 1.13 has no bf16 reflection pad on the CPU: the input pads in fp32.
+        const at::Tensor f = x.to(at::kFloat);
+        x = (h > ph && w > pw ? at::reflection_pad2d(f, {0, pw, 0, ph}) : at::replication_pad2d(f, {0, pw, 0, ph}))
+                .to(x.scalar_type());
+        if (x.dim() == 4 && input.is_contiguous(at::MemoryFormat::ChannelsLast) && !input.is_contiguous())
+          x = x.contiguous(at::MemoryFormat::ChannelsLast);
+      }
+      x = at::pixel_unshuffle(x, unshuffle_);
+    }
     at::Tensor feat = first_(x);
     at::Tensor body = feat;
     for (const auto& block : body_) body = rrdb(block, body);
+    at::Tensor y;
     if (opt_.plain) {
       feat = feat + conv_body_(body);
-      feat = lrelu(up1_(upsample2(feat)));
-      feat = lrelu(up2_(upsample2(feat)));
-      return last_(lrelu(hr_(feat)));
+      for (const auto& up : up_) feat = lrelu(up(upsample2(feat)));
+      y = last_(lrelu(hr_(feat)));
+    } else {
+      feat = conv_body_(body, Epilogue{1.0f, {}, feat, 1.0f});
+      for (const auto& up : up_) feat = up(upsample2(feat), kLrelu);
+      y = last_(hr_(feat, kLrelu));
     }
-    feat = conv_body_(body, Epilogue{1.0f, {}, feat, 1.0f});
-    feat = up1_(upsample2(feat), kLrelu);
-    feat = up2_(upsample2(feat), kLrelu);
-    return last_(hr_(feat, kLrelu));
+    if (y.size(2) != h * scale_ || y.size(3) != w * scale_) y = y.narrow(2, 0, h * scale_).narrow(3, 0, w * scale_);
+    return y;
   }
 
  private:
@@ -90,9 +110,11 @@ class RrdbNet final : public Network {
   }
 
   int scale_;
+  int unshuffle_;
   int64_t nf_, gc_;
   NetOptions opt_;
-  Conv first_, conv_body_, up1_, up2_, hr_, last_;
+  Conv first_, conv_body_, hr_, last_;
+  std::vector<Conv> up_;
   std::vector<Block> body_;
 };
 

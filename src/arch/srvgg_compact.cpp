@@ -1,6 +1,6 @@
 // SRVGGNetCompact (Real-ESRGAN's compact network, realesr-general-x4v3 layout):
-// conv + PReLU pairs, a last conv to 3*scale^2 channels, pixel shuffle, plus the
-// nearest-upsampled input.
+// conv + PReLU pairs, a last conv to C*scale^2 channels, pixel shuffle, plus the
+// nearest-upsampled input; C = 1, 3 or 4 (body.0 takes it, the output keeps it).
 #include <vector>
 
 #include "arch/network.hpp"

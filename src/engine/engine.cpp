@@ -64,13 +64,58 @@ at::Tensor crop(const at::Tensor& t, int hdim, const Rect& r, int width, int hei
   return out;
 }
 
-// One pass of the network over the image: which source channels feed R, G, B and where
-// the result goes (3 channels, or 1 channel of luma for gray and alpha planes).
+// One pass of the network over the image: which image channels feed the network's
+// inputs, and where the result goes.
 struct Pass {
-  std::array<int64_t, 3> src;
-  int dst;
-  int out_channels;
+  std::vector<int64_t> src;  // image channels, in the network's input order
+  bool opaque = false;       // a plane of 1.0 follows them (the alpha a 4-channel model expects)
+  int dst = 0;               // first image channel written
+  int keep = 0;              // network output channels kept (the rest, e.g. a made-up alpha, dropped)
+  bool luma = false;         // the 3 kept channels are written as one of BT.601 luma
+
+  int written() const { return luma ? 1 : keep; }
+  bool identity(int image_channels) const {
+    if (opaque || static_cast<int>(src.size()) != image_channels) return false;
+    for (int c = 0; c < image_channels; ++c)
+      if (src[c] != c) return false;
+    return true;
+  }
 };
+
+// How an image of `channels` (1 gray, 3 RGB, 4 RGBA) runs through a model of `model_channels`
+// (in = out). A 3-channel model sees gray (and the alpha plane) as RGB replicas and gives
+// them back as luma; a 1-channel model runs every plane as its own pass; a 4-channel model
+// takes RGBA whole, and an image without alpha gets an opaque one, dropped from the output.
+std::vector<Pass> plan_passes(int channels, int model_channels) {
+  std::vector<Pass> passes;
+  if (model_channels == 1) {
+    for (int c = 0; c < channels; ++c) passes.push_back({{c}, false, c, 1, false});
+  } else if (model_channels == 4) {
+    if (channels == 4) passes.push_back({{0, 1, 2, 3}, false, 0, 4, false});
+    else if (channels == 3) passes.push_back({{0, 1, 2}, true, 0, 3, false});
+    else passes.push_back({{0, 0, 0}, true, 0, 3, true});
+  } else {
+    if (channels == 1) passes.push_back({{0, 0, 0}, false, 0, 3, true});
+    else passes.push_back({{0, 1, 2}, false, 0, 3, false});
+    if (channels == 4) passes.push_back({{3, 3, 3}, false, 3, 3, true});
+  }
+  return passes;
+}
+
+// The kept output channels of a pass, [written(), h, w] (float, on the output's device).
+at::Tensor pass_output(const at::Tensor& y_dev, const Pass& pass) {
+  at::Tensor y = y_dev.to(at::kFloat);
+  // BT.601 luma, as OpenCV's RGB->gray: the network sees gray as RGB and returns RGB.
+  if (pass.luma) return (y[0] * 0.299f + y[1] * 0.587f + y[2] * 0.114f).unsqueeze(0);
+  return y.size(0) == pass.keep ? y : y.narrow(0, 0, pass.keep);
+}
+
+// The network's input for a pass, from [C,h,w] float planes.
+at::Tensor pass_input(const at::Tensor& planes, const Pass& pass, const at::Tensor& chan, bool identity) {
+  at::Tensor t = identity ? planes : planes.index_select(0, chan);
+  if (pass.opaque) t = at::cat({t, at::ones({1, t.size(1), t.size(2)}, t.options())}, 0);
+  return t;
+}
 
 }  // namespace
 
@@ -244,6 +289,10 @@ Engine::Engine(const Model& model, const EngineOptions& options) : impl_(std::ma
   Impl& m = *impl_;
   m.info = model.info;
   m.opt = options;
+  const int cin = model.info.in_channels, cout = model.info.out_channels;
+  if (cin != cout || (cin != 1 && cin != 3 && cin != 4))
+    throw Error(ErrorKind::Model, "the model maps " + std::to_string(cin) + " channels to " + std::to_string(cout) +
+                                      ": only models whose output has the input's channels (1, 3 or 4) can run");
   if (options.tile < -1 || options.batch < 1 || options.threads < 0 || options.tile_pad < -1)
     throw Error(ErrorKind::Usage, "invalid engine options (tile >= 0, tile-pad >= 0, batch >= 1, threads >= 0)");
   m.pad = options.tile_pad >= 0 ? options.tile_pad : kDefaultTilePad;
@@ -312,10 +361,7 @@ Image Engine::upscale(const Image& in, Progress* progress) {
                                  wide ? at::kShort : at::kByte);
   // On an accelerator the 8/16-bit image crosses once; tiles are cut and converted there.
   if (m.dev.kind != DeviceKind::CPU) src = src.to(m.dev.device);
-  std::vector<Pass> passes;
-  if (in.channels == 1) passes.push_back({{0, 0, 0}, 0, 1});
-  else passes.push_back({{0, 1, 2}, 0, 3});
-  if (in.channels == 4) passes.push_back({{3, 3, 3}, 3, 1});
+  const std::vector<Pass> passes = plan_passes(in.channels, m.info.in_channels);
 
   const int tile = m.tile_for(in.width, in.height);
   const auto tiles = plan_tiles(in.width, in.height, tile, m.pad, m.opt.border == Border::Zero, m.info.tile_multiple);
@@ -326,20 +372,17 @@ Image Engine::upscale(const Image& in, Progress* progress) {
   const float maxv = static_cast<float>(in.max_value());
   for (const Pass& pass : passes) {
     const at::Tensor chan = at::tensor(std::vector<int64_t>(pass.src.begin(), pass.src.end()), at::kLong).to(src.device());
-    const bool identity = in.channels == 3;
+    const bool identity = pass.identity(in.channels);
     auto load = [&](const Rect& r) {
       at::Tensor t = crop(src, 0, r, in.width, in.height);
       if (!identity) t = t.index_select(2, chan);
       t = wide ? t.to(at::kInt).bitwise_and(0xFFFF).to(at::kFloat) : t.to(at::kFloat);
-      return t.permute({2, 0, 1}).div_(maxv);
+      t = t.permute({2, 0, 1}).div_(maxv);
+      return pass.opaque ? pass_input(t, pass, chan, true) : t;
     };
     auto store = [&](const at::Tensor& y_dev, const Tile& t) {
       // Quantise on the device so only output pixels cross back to the host.
-      at::Tensor y = y_dev.to(at::kFloat);
-      if (pass.out_channels == 1) {
-        // BT.601 luma, as OpenCV's RGB->gray: the network sees gray as RGB and returns RGB.
-        y = (y[0] * 0.299f + y[1] * 0.587f + y[2] * 0.114f).unsqueeze(0);
-      }
+      at::Tensor y = pass_output(y_dev, pass);
       const int ox = (t.core.x - t.padded.x) * s, oy = (t.core.y - t.padded.y) * s;
       y = y.narrow(1, oy, t.core.h * s).narrow(2, ox, t.core.w * s);
       y = y.clamp(0.0f, 1.0f).mul_(maxv).round_().permute({1, 2, 0});
@@ -352,7 +395,7 @@ Image Engine::upscale(const Image& in, Progress* progress) {
       } else {
         y = y.to(at::kCPU);
       }
-      const int k = pass.out_channels, rows = t.core.h * s, cols = t.core.w * s;
+      const int k = pass.written(), rows = t.core.h * s, cols = t.core.w * s;
       const std::size_t px_bytes = static_cast<std::size_t>(in.channels) * in.depth_bytes;
       for (int r = 0; r < rows; ++r) {
         std::uint8_t* dst = out.data.data() + (static_cast<std::size_t>(t.core.y * s + r) * out.width + t.core.x * s) * px_bytes;
@@ -389,21 +432,30 @@ PlanarImage Engine::upscale(const PlanarImage& in, Progress* progress) {
   const at::Tensor src = at::from_blob(const_cast<float*>(in.data.data()), {3, in.height, in.width}, at::kFloat);
   const int tile = m.tile_for(in.width, in.height);
   const auto tiles = plan_tiles(in.width, in.height, tile, m.pad, m.opt.border == Border::Zero, m.info.tile_multiple);
+  // RGB planes: one pass for a 3- or 4-channel model (an opaque alpha added, its output
+  // dropped), one per plane for a 1-channel model.
+  const std::vector<Pass> passes = plan_passes(3, m.info.in_channels);
   if (progress) {
     progress->tiles_done = 0;
-    progress->tiles_total = static_cast<int>(tiles.size());
+    progress->tiles_total = static_cast<int>(tiles.size() * passes.size());
   }
   const at::Tensor dst = at::from_blob(out.data.data(), {3, out.height, out.width}, at::kFloat);
-  auto load = [&](const Rect& r) { return crop(src, 1, r, in.width, in.height).clone(); };
-  auto store = [&](const at::Tensor& y, const Tile& t) {
-    const int ox = (t.core.x - t.padded.x) * s, oy = (t.core.y - t.padded.y) * s;
-    dst.narrow(1, t.core.y * s, t.core.h * s)
-        .narrow(2, t.core.x * s, t.core.w * s)
-        .copy_(y.narrow(1, oy, t.core.h * s).narrow(2, ox, t.core.w * s).to(at::kCPU, at::kFloat));
-  };
-  m.gather_globals(tiles, in.width, in.height, load);
-  m.run(tiles, tile, in.width, in.height, progress, load, store);
-  m.net->reset_global();
+  for (const Pass& pass : passes) {
+    const at::Tensor chan = at::tensor(pass.src, at::kLong);
+    const bool identity = pass.identity(3);
+    auto load = [&](const Rect& r) { return pass_input(crop(src, 1, r, in.width, in.height), pass, chan, identity).clone(); };
+    auto store = [&](const at::Tensor& y_dev, const Tile& t) {
+      const at::Tensor y = pass_output(y_dev, pass);
+      const int ox = (t.core.x - t.padded.x) * s, oy = (t.core.y - t.padded.y) * s;
+      dst.narrow(0, pass.dst, pass.written())
+          .narrow(1, t.core.y * s, t.core.h * s)
+          .narrow(2, t.core.x * s, t.core.w * s)
+          .copy_(y.narrow(1, oy, t.core.h * s).narrow(2, ox, t.core.w * s).to(at::kCPU, at::kFloat));
+    };
+    m.gather_globals(tiles, in.width, in.height, load);
+    m.run(tiles, tile, in.width, in.height, progress, load, store);
+    m.net->reset_global();
+  }
   return out;
 }
 

@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <sstream>
 #include <string>
 
 #include "yamiro/error.hpp"
@@ -30,21 +29,14 @@ const char* to_string(Precision p) {
 
 std::uint64_t forward_bytes(const ArchInfo& arch, int bytes_per_value, int w, int h) {
   const std::uint64_t px = static_cast<std::uint64_t>(w) * static_cast<std::uint64_t>(h);
-  const auto hp = [&](const char* k) { return static_cast<std::uint64_t>(arch.hyper.count(k) ? arch.hyper.at(k) : 0); };
-  const std::uint64_t s2 = static_cast<std::uint64_t>(arch.scale) * arch.scale;
-  std::uint64_t values_per_px = 0;
-  if (arch.live_values_per_px > 0) {
-    values_per_px = static_cast<std::uint64_t>(std::ceil(arch.live_values_per_px));  // from the detector
-  } else if (arch.arch == "RRDBNet") {
-    // Input resolution: trunk, block input/output and the dense buffer (nf + 4 gc) with
-    // a conv output; after upsampling: three nf-channel maps at 4x and 16x the pixels.
-    const std::uint64_t nf = hp("num_feat"), gc = hp("num_grow_ch");
-    values_per_px = (4 * nf + 5 * gc) + 3 * nf * 4 + 3 * nf * 16;
-  } else {
-    // Two nf-channel maps live at a time, then the shuffled output and the upsampled base.
-    values_per_px = 3 * hp("num_feat") + 3 * 3 * s2;
+  double values_per_px = arch.live_values_per_px;  // the detector's figure
+  if (values_per_px <= 0) {
+    // Not counted (a TorchScript module): two num_feat maps (64 when unknown) at the input
+    // size, then the output and an upsampled base.
+    const double nf = arch.hyper.count("num_feat") ? arch.hyper.at("num_feat") : 64.0;
+    values_per_px = 3 * nf + 9.0 * arch.scale * arch.scale;
   }
-  return px * values_per_px * static_cast<std::uint64_t>(bytes_per_value);
+  return px * static_cast<std::uint64_t>(std::ceil(values_per_px)) * static_cast<std::uint64_t>(bytes_per_value);
 }
 
 int auto_tile(const ArchInfo& arch, int bytes_per_value, std::uint64_t budget_bytes, int width, int height, int batch) {
@@ -64,13 +56,12 @@ int cpu_preferred_tile(const ArchInfo& arch) {
   // Measured on a 2-core AVX512/AMX Xeon, 512x512 input, bf16 (bench --latency --tile N):
   // RRDBNet x4plus: tile 96 13.4 s, 128 11.4 s, 192 12.7 s, 256 18.5 s, whole 18.2 s;
   // SRVGGNetCompact x4fast: tile 128 0.69 s, 256 0.68 s, whole image 1.34 s.
-  // Other architectures: the detector's cpu_tile (SwinIR: the RRDBNet figure, as attention
-  // cost per pixel does not grow with the tile; rounded to the window by the engine).
-  // Not measured per machine, unlike precision auto: the effect is the whole network's
-  // working set, which one convolution does not show, and timing the network at several
-  // tile sizes takes seconds (x4fast) to minutes (x4plus) per model on 2 cores.
-  if (arch.cpu_tile > 0) return arch.cpu_tile;
-  return arch.arch == "RRDBNet" ? 128 : 256;
+  // Each detector sets its figure (RRDBNet and SwinIR 128, as attention cost per pixel
+  // does not grow with the tile; SRVGGNetCompact 256). Not measured per machine, unlike
+  // precision auto: the effect is the whole network's working set, which one convolution
+  // does not show, and timing the network at several tile sizes takes seconds (x4fast) to
+  // minutes (x4plus) per model on 2 cores.
+  return arch.cpu_tile > 0 ? arch.cpu_tile : 256;
 }
 
 int choose_tile(const ArchInfo& arch, DeviceKind device, int bytes_per_value, std::uint64_t budget_bytes, int width,

@@ -14,4 +14,12 @@ namespace yamiro {
 // unknown_layout for anything inconsistent, missing or left over.
 ArchInfo detect_swinir(const StateDict& sd);
 
+// RRDBNet (basicsr names; keymap.cpp renames the 2018/2019 ESRGAN layouts): any number
+// of x2 upsamplers (conv_up1..N: x1 to x16), pixel_unshuffle(2/4) inputs, 1/3/4 channels
+// in and out. SRVGGNetCompact: 1/3/4 channels (the output has the input's). Both set the
+// ArchInfo cost fields. Throw through unknown_layout for anything inconsistent, missing
+// or left over (detect_esrgan.cpp).
+ArchInfo detect_rrdbnet(const StateDict& sd);
+ArchInfo detect_compact(const StateDict& sd);
+
 }  // namespace yamiro

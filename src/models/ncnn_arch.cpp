@@ -92,11 +92,14 @@ StateDict rrdb(const Graph& g, const std::string& origin) {
   const auto convs = of_type(g, "Convolution");
   const auto elts = of_type(g, "Eltwise");
   const auto interps = of_type(g, "Interp");
-  if (convs.size() < 21 || (convs.size() - 6) % 15 != 0)
-    fail(origin, "graph has " + std::to_string(convs.size()) + " convolutions; RRDBNet has 6 + 15 per block");
-  const int nb = static_cast<int>((convs.size() - 6) / 15);
+  // One nearest x2 Interp per upsampler: x1 (none) to x16 (four).
+  const std::size_t ups = interps.size();
+  if (ups > 4 || convs.size() < 19 + ups || (convs.size() - 4 - ups) % 15 != 0)
+    fail(origin, "graph has " + std::to_string(convs.size()) + " convolutions and " + std::to_string(ups) +
+                     " upsamplings; RRDBNet has 4 + one per upsampling + 15 per block");
+  const int nb = static_cast<int>((convs.size() - 4 - ups) / 15);
   if (static_cast<int>(elts.size()) != 4 * nb || static_cast<int>(of_type(g, "Concat").size()) != 12 * nb ||
-      interps.size() != 2 || of_type(g, "BinaryOp").size() != 1 || !of_type(g, "PReLU").empty())
+      of_type(g, "BinaryOp").size() != 1 || !of_type(g, "PReLU").empty())
     fail(origin, "graph does not have the RRDBNet layout for " + std::to_string(nb) + " blocks");
   for (const Layer* e : elts) {
     const auto it = e->params.find(1);
@@ -119,8 +122,7 @@ StateDict rrdb(const Graph& g, const std::string& origin) {
       for (int k = 1; k <= 5; ++k)
         take("body." + std::to_string(b) + ".rdb" + std::to_string(r) + ".conv" + std::to_string(k), k < 5);
   take("conv_body", false);
-  take("conv_up1", true);
-  take("conv_up2", true);
+  for (std::size_t u = 1; u <= ups; ++u) take("conv_up" + std::to_string(u), true);
   take("conv_hr", true);
   take("conv_last", false);
   return sd;

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "unit/arch_dicts.hpp"
 #include "golden/fixtures.hpp"
 #include "yamiro/bench.hpp"
 #include "yamiro/model.hpp"
@@ -30,12 +31,13 @@ TEST(Flops, FixtureNetworksByHand) {
   // body 3*16 + 2*3*1664 + 16*16 = 10288; upsampling 4*256 + 16*(2*256 + 48) = 9984.
   EXPECT_DOUBLE_EQ(flops_per_input_pixel(load_model(test::fixture("rrdb-x4-nb2-nf16-gc8.param")).info), 2.0 * 9 * 20272);
   // Scale 2 runs the body on a quarter of the pixels with 12 input channels.
-  ArchInfo x2{"RRDBNet", 2, 3, 3, {{"num_feat", 16}, {"num_block", 1}, {"num_grow_ch", 8}}};
+  const ArchInfo x2 = detect_architecture(test::zero_rrdb(16, 1, 8, 2, 12));
   EXPECT_DOUBLE_EQ(flops_per_input_pixel(x2), 2.0 * 9 * 0.25 * (12 * 16 + 3 * 1664 + 256 + 9984));
-  ArchInfo x2c{"SRVGGNetCompact", 2, 3, 3, {{"num_feat", 8}, {"num_conv", 2}}};
+  const ArchInfo x2c = detect_architecture(test::zero_compact(8, 2, 2));
+  ASSERT_EQ(x2c.hyper.at("num_conv"), 2);
   EXPECT_DOUBLE_EQ(flops_per_input_pixel(x2c), 2.0 * 9 * (24 + 128 + 96));
   // The real x4plus: about 35.85 MFLOP per input pixel (35.85 TFLOP per input megapixel).
-  ArchInfo plus{"RRDBNet", 4, 3, 3, {{"num_feat", 64}, {"num_block", 23}, {"num_grow_ch", 32}}};
+  const ArchInfo plus = detect_architecture(test::zero_rrdb(64, 23, 32, 2));
   EXPECT_NEAR(flops_per_input_pixel(plus) / 1e6, 35.85, 0.01);
   EXPECT_THROW(flops_per_input_pixel(ArchInfo{"SwinIR", 4, 3, 3, {}}), std::exception);
 }

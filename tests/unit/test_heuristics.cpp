@@ -2,6 +2,7 @@
 // for a memory budget.
 #include <gtest/gtest.h>
 
+#include "unit/arch_dicts.hpp"
 #include "yamiro/engine.hpp"
 #include "yamiro/heuristics.hpp"
 
@@ -13,8 +14,8 @@ TEST(Precision, Parses) {
 }
 
 TEST(AutoTile, WholeImageWhenItFitsElseLargestThatFits) {
-  ArchInfo compact{"SRVGGNetCompact", 4, 3, 3, {{"num_feat", 64}, {"num_conv", 32}}};
-  ArchInfo rrdb{"RRDBNet", 4, 3, 3, {{"num_feat", 64}, {"num_block", 23}, {"num_grow_ch", 32}}};
+  static const ArchInfo compact = detect_architecture(test::zero_compact(64, 32, 4));
+  static const ArchInfo rrdb = detect_architecture(test::zero_rrdb(64, 23, 32, 2));
   // compact: (3*64 + 9*16) = 336 values/px; 512^2 px fp32 = 352 MB.
   EXPECT_EQ(forward_bytes(compact, 4, 512, 512), 512ull * 512 * 336 * 4);
   EXPECT_EQ(auto_tile(compact, 4, 1ull << 30, 512, 512, 1), 0);
@@ -28,8 +29,8 @@ TEST(AutoTile, WholeImageWhenItFitsElseLargestThatFits) {
 }
 
 TEST(AutoTile, CpuPrefersCacheSizedTiles) {
-  ArchInfo compact{"SRVGGNetCompact", 4, 3, 3, {{"num_feat", 64}, {"num_conv", 32}}};
-  ArchInfo rrdb{"RRDBNet", 4, 3, 3, {{"num_feat", 64}, {"num_block", 23}, {"num_grow_ch", 32}}};
+  static const ArchInfo compact = detect_architecture(test::zero_compact(64, 32, 4));
+  static const ArchInfo rrdb = detect_architecture(test::zero_rrdb(64, 23, 32, 2));
   const std::uint64_t big = 4ull << 30;
   EXPECT_EQ(choose_tile(compact, DeviceKind::CPU, 2, big, 512, 512, 1), 256);
   EXPECT_EQ(choose_tile(compact, DeviceKind::CPU, 2, big, 200, 256, 1), 0);  // fits in one preferred tile
