@@ -139,9 +139,11 @@ std::string ArchInfo::summary() const {
 
 ArchInfo detect_architecture(const StateDict& sd) {
   if (sd.count("layers.0.residual_group.blocks.0.attn.qkv.weight")) return detect_swinir(sd);
+  if (sd.count("conv_1.sk.weight") && sd.count("block_1.c1_r.sk.weight")) return detect_span(sd);
   if (sd.count("conv_first.weight")) return rrdbnet(sd);
   if (sd.count("body.0.weight") && sd.count("body.1.weight")) return compact(sd);
-  unknown_layout(sd, "neither RRDBNet (conv_first.*), SRVGGNetCompact (body.N.*) nor SwinIR (layers.N.residual_group.*) keys");
+  unknown_layout(sd, "neither RRDBNet (conv_first.*), SRVGGNetCompact (body.N.*), SwinIR (layers.N.residual_group.*) nor SPAN "
+                     "(conv_1.sk.*, block_N.*) keys");
 }
 
 }  // namespace yamiro

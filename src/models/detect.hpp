@@ -14,4 +14,8 @@ namespace yamiro {
 // unknown_layout for anything inconsistent, missing or left over.
 ArchInfo detect_swinir(const StateDict& sd);
 
+// SPAN (feature channels, block count, scale, norm): every Conv3XC's branches and the
+// upsampler checked by shape. Throws through unknown_layout.
+ArchInfo detect_span(const StateDict& sd);
+
 }  // namespace yamiro
