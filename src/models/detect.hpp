@@ -18,4 +18,9 @@ ArchInfo detect_swinir(const StateDict& sd);
 // upsampler checked by shape. Throws through unknown_layout.
 ArchInfo detect_span(const StateDict& sd);
 
+// PLKSR (channe_mixer keys) and RealPLKSR (channel_mixer; GroupNorm or LayerNorm, pixel
+// shuffle or DySample): width, blocks, kernel, partial channels, scale. Throws through
+// unknown_layout.
+ArchInfo detect_plksr(const StateDict& sd);
+
 }  // namespace yamiro
