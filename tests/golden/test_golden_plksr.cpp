@@ -184,12 +184,14 @@ TEST(Plksr, LayerNormDySampleTiledConvergesToUntiled) {
   const auto whole = run(m, exact_options(), in);
   const double p4 = psnr(run(m, tiled(16, 4), in), whole);
   const double p12 = psnr(run(m, tiled(16, 12), in), whole);
-  const double p24 = psnr(run(m, tiled(16, 24), in), whole);
-  std::printf("RealPLKSR LayerNorm DySample x2 on 60x48, tile 16: PSNR to untiled %.1f (pad 4), %.1f (pad 12), %.1f dB (pad 24)\n",
-              p4, p12, p24);
+  // Two blocks of 3x3, 3x3, 5x5, 3x3 plus feats.0 and the last conv: 12 pixels of context,
+  // and DySample's offsets stay within a pixel or two: a pad of 16 sees all of it.
+  const double exact = max_abs_diff(run(m, tiled(8, 16), in), whole);
+  std::printf("RealPLKSR LayerNorm DySample x2 on 60x48, tile 16: PSNR to untiled %.1f (pad 4), %.1f dB (pad 12); "
+              "tile 8 pad 16: max |diff| %.3g\n", p4, p12, exact);
   EXPECT_GT(p12, p4);
-  EXPECT_GT(p24, p12);
   EXPECT_GT(p12, 40.0);
+  EXPECT_LE(exact, 1e-5);
 }
 
 TEST(Plksr, Bf16StaysCloseToFp32) {
