@@ -203,3 +203,16 @@ TEST(Span, OnCudaInFp32AndFp16) {
     EXPECT_GT(p16, 35.0);
   }
 }
+
+TEST(Span, NeosrMeanParameterIsTheMeanUsed) {
+  // neosr keeps the mean as a frozen parameter ("mean" [1,3,1,1] in the file).
+  Model m = x4();
+  m.weights["mean"] = HostTensor{{1, 3, 1, 1}, {0.4488f, 0.4371f, 0.4040f}};
+  m.info = detect_architecture(m.weights);
+  const auto golden = read_f32(span_file("golden.span-x4-f5.rgb18x20.f32"));
+  EXPECT_LE(max_abs_diff(run(m, exact_options(), small_input()), golden), 1e-4);
+  m.weights["mean"].values = {0.5f, 0.5f, 0.5f};
+  EXPECT_GT(max_abs_diff(run(m, exact_options(), small_input()), golden), 1e-3);
+  m.weights["mean"] = HostTensor{{3}, {0.5f, 0.5f, 0.5f}};
+  expect_model_error(m.weights, "mean has shape [3], expected [1,3,1,1]");
+}
