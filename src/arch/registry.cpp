@@ -14,6 +14,9 @@ const std::map<std::string, Factory>& factories() {
       {"RRDBNet", &make_rrdbnet},
       {"SRVGGNetCompact", &make_srvgg_compact},
       {"SwinIR", &make_swinir},
+      {"SPAN", &make_span},
+      {"PLKSR", &make_plksr},
+      {"RealPLKSR", &make_plksr},
       {"TorchScript", &make_torchscript},
       {"Graph", &make_graph},
   };

@@ -22,4 +22,13 @@ ArchInfo detect_swinir(const StateDict& sd);
 ArchInfo detect_rrdbnet(const StateDict& sd);
 ArchInfo detect_compact(const StateDict& sd);
 
+// SPAN (feature channels, block count, scale, norm): every Conv3XC's branches and the
+// upsampler checked by shape. Throws through unknown_layout.
+ArchInfo detect_span(const StateDict& sd);
+
+// PLKSR (channe_mixer keys) and RealPLKSR (channel_mixer; GroupNorm or LayerNorm, pixel
+// shuffle or DySample): width, blocks, kernel, partial channels, scale. Throws through
+// unknown_layout.
+ArchInfo detect_plksr(const StateDict& sd);
+
 }  // namespace yamiro
