@@ -50,6 +50,7 @@ double swinir_flops(const ArchInfo& a) {
 double flops_per_input_pixel(const ArchInfo& a) {
   const double k = 9.0;  // 3x3 kernels
   const double s = a.scale;
+  if (a.flops_per_px > 0) return a.flops_per_px;  // counted by the detector
   if (a.arch == "SRVGGNetCompact") {
     const double nf = hp(a, "num_feat"), nc = hp(a, "num_conv");
     return 2.0 * k * (3 * nf + nc * nf * nf + nf * 3 * s * s);

@@ -138,10 +138,12 @@ std::string ArchInfo::summary() const {
 }
 
 ArchInfo detect_architecture(const StateDict& sd) {
+  // HAT's keys contain SwinIR's (layers.N.residual_group.blocks...): its CAB and OCAB go first.
+  if (sd.count("layers.0.residual_group.blocks.0.conv_block.cab.0.weight") || sd.count("layers.0.residual_group.overlap_attn.qkv.weight")) return detect_hat(sd);
   if (sd.count("layers.0.residual_group.blocks.0.attn.qkv.weight")) return detect_swinir(sd);
   if (sd.count("conv_first.weight")) return rrdbnet(sd);
   if (sd.count("body.0.weight") && sd.count("body.1.weight")) return compact(sd);
-  unknown_layout(sd, "neither RRDBNet (conv_first.*), SRVGGNetCompact (body.N.*) nor SwinIR (layers.N.residual_group.*) keys");
+  unknown_layout(sd, "neither RRDBNet (conv_first.*), SRVGGNetCompact (body.N.*) nor SwinIR/HAT (layers.N.residual_group.*) keys");
 }
 
 }  // namespace yamiro
