@@ -87,6 +87,7 @@ class HAT final : public Network {
         overlap_(info.hyper.at("overlap_window")),
         conv_scale_(std::stod(info.options.at("conv_scale"))),
         plain_(opt.plain),
+        grouped_(!opt.plain && opt.device.is_cpu() && opt.dtype == at::kFloat),
         opt_(opt) {
     first_ = window::load_conv(sd, "conv_first", opt);
     if (sd.count("patch_embed.norm.weight")) patch_norm_ = window::load_affine(sd, "patch_embed.norm", opt);
@@ -151,8 +152,10 @@ class HAT final : public Network {
     return it->second;
   }
 
-  // Softmax(q k^T / sqrt(d) + bias [+ mask]) v for q [B', heads, nq, d] and k, v [B', heads, nk, d].
+  // Softmax(q k^T / sqrt(d) + bias [+ mask]) v for q [B', heads, nq, d] and k, v [B', heads, nk, d],
+  // as [B', nq, heads * d].
   at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& bias, const at::Tensor* mask) const {
+    if (grouped_) return attend_grouped(q, k, v, bias, mask);
     const int64_t bw = q.size(0), heads = q.size(1), nq = q.size(2), nk = k.size(2);
     at::Tensor attn = at::matmul(q * (1.0 / std::sqrt(static_cast<double>(q.size(3)))), k.transpose(-2, -1));
     attn = add(attn, bias);
@@ -160,7 +163,33 @@ class HAT final : public Network {
       const int64_t nw = mask->size(0);
       attn = add(attn.view({bw / nw, nw, heads, nq, nk}), mask->unsqueeze(1).unsqueeze(0)).view({bw, heads, nq, nk});
     }
-    return at::matmul(at::softmax(attn, -1), v);
+    return at::matmul(at::softmax(attn, -1), v).transpose(1, 2).reshape({bw, nq, heads * q.size(3)});
+  }
+
+  // The same on the CPU in fp32: LibTorch sends fp32 batched matmuls to its generic BLAS
+  // (Debian's: the reference one, about 1.5 GFLOP/s on 2 cores), so both products run as
+  // grouped 1x1 convolutions, which oneDNN computes (one group per window and head). The
+  // scores come out as [nq, B', heads, nk] (channels-last), softmax runs over the contiguous
+  // last dimension, and that memory is the second convolution's input as it is.
+  at::Tensor attend_grouped(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& bias,
+                            const at::Tensor* mask) const {
+    const int64_t bw = q.size(0), heads = q.size(1), nq = q.size(2), nk = k.size(2), d = q.size(3), groups = bw * heads;
+    const auto channels_last = [](const at::Tensor& rows, int64_t n, int64_t ch) {  // [n, ch] memory as [1, ch, 1, n]
+      return rows.view({1, 1, n, ch}).permute({0, 3, 1, 2});
+    };
+    const at::Tensor x = channels_last((q * (1.0 / std::sqrt(static_cast<double>(d)))).permute({2, 0, 1, 3}).contiguous(), nq, groups * d);
+    const std::vector<int64_t> one = {1, 1}, zero = {0, 0};
+    at::Tensor s = at::conv2d(x, k.reshape({groups * nk, d, 1, 1}), at::Tensor(), one, zero, one, groups);
+    s = s.permute({0, 2, 3, 1}).contiguous().view({nq, bw, heads, nk});  // no copy: already channels-last
+    s.add_(bias.permute({1, 0, 2}).unsqueeze(1));
+    if (mask) {
+      const int64_t nw = mask->size(0);
+      s.view({nq, bw / nw, nw, heads, nk}).add_(mask->permute({1, 0, 2}).unsqueeze(1).unsqueeze(3));
+    }
+    const at::Tensor a = at::softmax(s, -1);
+    const at::Tensor o = at::conv2d(channels_last(a, nq, groups * nk), v.transpose(2, 3).reshape({groups * d, nk, 1, 1}), at::Tensor(), one, zero,
+                                    one, groups);
+    return o.permute({0, 2, 3, 1}).reshape({nq, bw, heads * d}).transpose(0, 1);
   }
 
   // The CAB on the normed tokens as an image [B, C, h, w] (a channels-last view).
@@ -180,7 +209,7 @@ class HAT final : public Network {
     const int64_t bw = win.size(0), n = win.size(1);
     const at::Tensor qkv = linear(win, b.qkv).view({bw, n, 3, b.heads, hd}).permute({2, 0, 3, 1, 4});
     const at::Tensor o = attend(qkv[0], qkv[1], qkv[2], b.bias, b.shifted ? &mask_for(h, w) : nullptr);
-    y = window::from_windows(linear(o.transpose(1, 2).reshape({bw, n, c}), b.proj), window_, h, w);
+    y = window::from_windows(linear(o, b.proj), window_, h, w);
     if (b.shifted) y = at::roll(y, {shift, shift}, {1, 2});
     conv_x = plain_ ? conv_x * conv_scale_ : conv_x.mul_(conv_scale_);
     at::Tensor mid = add(x + y.reshape({bs, h * w, c}), conv_x);
@@ -201,7 +230,7 @@ class HAT final : public Network {
     const int64_t bw = q.size(0), nq = q.size(1), nk = kv.size(1);
     const auto heads = [&](const at::Tensor& t, int64_t len) { return t.reshape({bw, len, o.heads, hd}).permute({0, 2, 1, 3}); };
     const at::Tensor a = attend(heads(q, nq), heads(kv.narrow(2, 0, c), nk), heads(kv.narrow(2, c, c), nk), o.bias, nullptr);
-    const at::Tensor y = window::from_windows(a.transpose(1, 2).reshape({bw, nq, c}), ws, h, w).reshape({bs, h * w, c});
+    const at::Tensor y = window::from_windows(a.contiguous(), ws, h, w).reshape({bs, h * w, c});
     const at::Tensor mid = add(linear(y, o.proj), x);
     return add(mid, linear(at::gelu(linear(norm(mid, o.norm2), o.fc1)), o.fc2));
   }
@@ -222,7 +251,7 @@ class HAT final : public Network {
 
   int scale_, window_, overlap_;
   double conv_scale_;
-  bool plain_;
+  bool plain_, grouped_;
   NetOptions opt_;
   Conv first_, after_body_, before_up_, last_;
   std::vector<Conv> ups_;
