@@ -17,6 +17,7 @@ const std::map<std::string, Factory>& factories() {
       {"SPAN", &make_span},
       {"PLKSR", &make_plksr},
       {"RealPLKSR", &make_plksr},
+      {"HAT", &make_hat},
       {"TorchScript", &make_torchscript},
       {"Graph", &make_graph},
   };

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "arch/network.hpp"
-#include "yamiro/geometry.hpp"
+#include "arch/window_attention.hpp"
 
 namespace yamiro::arch {
 namespace {
@@ -19,15 +19,14 @@ namespace {
 // stored in the weights.
 constexpr float kRgbMean[3] = {0.4488f, 0.4371f, 0.4040f};
 
-struct Affine {  // nn.Linear and nn.LayerNorm parameters
-  at::Tensor w, b;
-  at::Tensor w1x1;  // CPU linear layers: the weight as a 1x1 convolution's
-};
-
-struct Conv {
-  at::Tensor w, b;
-  at::Tensor operator()(const at::Tensor& x) const { return at::conv2d(x, w, b, 1, w.size(2) / 2); }
-};
+using window::Affine;
+using window::Conv;
+using window::from_windows;
+using window::linear;
+using window::load_affine;
+using window::load_conv;
+using window::norm;
+using window::to_windows;
 
 struct Block {
   Affine norm1, qkv, proj, norm2, fc1, fc2;
@@ -41,58 +40,9 @@ struct Stage {
   std::vector<Conv> conv;  // 1conv: one; 3conv: three with LeakyReLU(0.2) between
 };
 
-// A linear layer over the last dimension. On the CPU it runs as a 1x1 convolution over a
-// channels-last view of the same memory, which oneDNN computes; at::linear would use the
-// BLAS that LibTorch was built against, and Debian's LibTorch gets the reference BLAS
-// unless OpenBLAS is installed (SwinIR-M on 60x48, one thread: 26.1 CPU s with
-// at::linear, 7.3 s this way).
-// The M rows go in as 16 images of M/16 pixels where they divide: LibTorch 1.13 hands a
-// single-image 1x1 convolution back to the BLAS path when it runs on one thread.
-at::Tensor linear(const at::Tensor& x, const Affine& a) {
-  if (!a.w1x1.defined()) return at::linear(x, a.w, a.b);
-  const int64_t c = x.size(-1), rows = x.numel() / c, images = rows % 16 == 0 ? 16 : 1;
-  const at::Tensor pixels = x.contiguous().view({images, 1, rows / images, c}).permute({0, 3, 1, 2});  // [n, C, 1, M/n]
-  std::vector<int64_t> shape = x.sizes().vec();
-  shape.back() = a.w.size(0);
-  return at::conv2d(pixels, a.w1x1, a.b).permute({0, 2, 3, 1}).reshape(shape);
-}
-at::Tensor norm(const at::Tensor& x, const Affine& a) { return at::layer_norm(x, {a.w.size(0)}, a.w, a.b, 1e-5); }
-
 at::Tensor residual_conv(const std::vector<Conv>& c, const at::Tensor& x) {
   if (c.size() == 1) return c[0](x);
   return c[2](at::leaky_relu(c[1](at::leaky_relu(c[0](x), 0.2)), 0.2));
-}
-
-// Token (i, j) of a w x w window looks up row (dy + w-1) * (2w-1) + (dx + w-1) of the table.
-at::Tensor relative_index(int w) {
-  const int n = w * w;
-  std::vector<int64_t> idx(static_cast<std::size_t>(n) * n);
-  for (int i = 0; i < n; ++i)
-    for (int j = 0; j < n; ++j)
-      idx[static_cast<std::size_t>(i) * n + j] = (i / w - j / w + w - 1) * (2 * w - 1) + (i % w - j % w + w - 1);
-  return at::tensor(idx, at::kLong);
-}
-
-// [B,H,W,C] -> [B*nW, w*w, C], windows row-major; and back.
-at::Tensor to_windows(const at::Tensor& x, int64_t w) {
-  const int64_t b = x.size(0), h = x.size(1), wd = x.size(2), c = x.size(3);
-  return x.view({b, h / w, w, wd / w, w, c}).permute({0, 1, 3, 2, 4, 5}).reshape({-1, w * w, c});
-}
-
-at::Tensor from_windows(const at::Tensor& win, int64_t w, int64_t h, int64_t wd) {
-  const int64_t c = win.size(2), b = win.size(0) / ((h / w) * (wd / w));
-  return win.view({b, h / w, wd / w, w, w, c}).permute({0, 1, 3, 2, 4, 5}).reshape({b, h, wd, c});
-}
-
-Conv load_conv(const StateDict& sd, const std::string& key, const NetOptions& opt) {
-  return Conv{to_device(sd.at(key + ".weight"), opt), to_device(sd.at(key + ".bias"), opt)};
-}
-
-Affine load_affine(const StateDict& sd, const std::string& key, const NetOptions& opt, bool bias = true) {
-  Affine a{to_device(sd.at(key + ".weight"), opt), {}, {}};
-  if (bias) a.b = to_device(sd.at(key + ".bias"), opt);
-  if (a.w.dim() == 2 && opt.device.is_cpu()) a.w1x1 = a.w.view({a.w.size(0), a.w.size(1), 1, 1});
-  return a;
 }
 
 std::vector<Conv> load_residual(const StateDict& sd, const std::string& key, const NetOptions& opt) {
@@ -106,7 +56,7 @@ class SwinIR final : public Network {
       : scale_(info.scale), window_(info.hyper.at("window_size")), upsampler_(info.options.at("upsampler")), opt_(opt) {
     first_ = load_conv(sd, "conv_first", opt);
     if (sd.count("patch_embed.norm.weight")) patch_norm_ = load_affine(sd, "patch_embed.norm", opt);
-    const at::Tensor index = relative_index(window_);
+    const at::Tensor index = window::relative_index(window_);
     for (int i = 0; sd.count("layers." + std::to_string(i) + ".residual_group.blocks.0.norm1.weight"); ++i) {
       const std::string lp = "layers." + std::to_string(i) + ".";
       Stage stage;
@@ -151,7 +101,7 @@ class SwinIR final : public Network {
 
   at::Tensor forward(const at::Tensor& input) override {
     const int64_t h = input.size(2), w = input.size(3);
-    at::Tensor x = pad_to_window(input) - mean_;
+    at::Tensor x = window::pad_to_multiple(input, window_) - mean_;
     const at::Tensor feat = first_(x);
     const at::Tensor body = residual_conv(after_body_, features(feat)) + feat;
     at::Tensor y;
@@ -176,35 +126,11 @@ class SwinIR final : public Network {
   }
 
  private:
-  // Right/bottom padding to a multiple of the window, reflecting without repeating the
-  // edge (F.pad 'reflect'); also valid when the pad exceeds the image (tiny tiles).
-  at::Tensor pad_to_window(const at::Tensor& x) const {
-    at::Tensor out = x;
-    for (int dim = 2; dim <= 3; ++dim) {
-      const int n = static_cast<int>(x.size(dim));
-      const int padded = (n + window_ - 1) / window_ * window_;
-      if (padded == n) continue;
-      std::vector<int64_t> idx(padded);
-      for (int i = 0; i < padded; ++i) idx[i] = mirror_index(i, n);
-      out = out.index_select(dim, at::tensor(idx, at::kLong).to(x.device()));
-    }
-    return out;
-  }
-
-  // Shifted-window mask for an h x w feature map: -100 between tokens that the cyclic
-  // shift brought together from different regions. [nW, N, N], cached per size.
+  // Shifted-window mask, cached per feature-map size.
   const at::Tensor& mask_for(int64_t h, int64_t w) {
     auto it = masks_.find({h, w});
     if (it != masks_.end()) return it->second;
-    const int64_t ws = window_, shift = window_ / 2;
-    auto region = [&](int64_t i, int64_t n) -> int64_t { return i < n - ws ? 0 : (i < n - shift ? 1 : 2); };
-    std::vector<float> label(static_cast<std::size_t>(h * w));
-    for (int64_t y = 0; y < h; ++y)
-      for (int64_t x = 0; x < w; ++x) label[y * w + x] = static_cast<float>(region(y, h) * 3 + region(x, w));
-    const at::Tensor l = to_windows(at::tensor(label).view({1, h, w, 1}), ws).squeeze(-1);  // [nW, N]
-    const at::Tensor diff = l.unsqueeze(1) - l.unsqueeze(2);
-    const at::Tensor mask = at::where(diff != 0, at::full({}, -100.0f), at::zeros({}));
-    return masks_.emplace(std::make_pair(h, w), mask.to(opt_.device, opt_.dtype)).first->second;
+    return masks_.emplace(std::make_pair(h, w), window::shift_mask(h, w, window_).to(opt_.device, opt_.dtype)).first->second;
   }
 
   at::Tensor attention(const Block& b, const at::Tensor& x, const at::Tensor* mask) const {

@@ -42,12 +42,14 @@ std::string ArchInfo::summary() const {
 }
 
 ArchInfo detect_architecture(const StateDict& sd) {
+  // HAT's keys contain SwinIR's (layers.N.residual_group.blocks...): its CAB and OCAB go first.
+  if (sd.count("layers.0.residual_group.blocks.0.conv_block.cab.0.weight") || sd.count("layers.0.residual_group.overlap_attn.qkv.weight")) return detect_hat(sd);
   if (sd.count("layers.0.residual_group.blocks.0.attn.qkv.weight")) return detect_swinir(sd);
   if (sd.count("conv_1.sk.weight") && sd.count("block_1.c1_r.sk.weight")) return detect_span(sd);
   if (sd.count("feats.0.weight") && sd.count("feats.1.refine.weight")) return detect_plksr(sd);
   if (sd.count("conv_first.weight")) return detect_rrdbnet(sd);
   if (sd.count("body.0.weight") && sd.count("body.1.weight")) return detect_compact(sd);
-  unknown_layout(sd, "neither RRDBNet (conv_first.*), SRVGGNetCompact (body.N.*), SwinIR (layers.N.residual_group.*), SPAN "
+  unknown_layout(sd, "neither RRDBNet (conv_first.*), SRVGGNetCompact (body.N.*), SwinIR/HAT (layers.N.residual_group.*), SPAN "
                      "(conv_1.sk.*, block_N.*) nor PLKSR/RealPLKSR (feats.N.refine.*) keys");
 }
 

@@ -31,4 +31,11 @@ ArchInfo detect_span(const StateDict& sd);
 // unknown_layout.
 ArchInfo detect_plksr(const StateDict& sd);
 
+// HAT (pixelshuffle upsampler; resi_connection 1conv or identity): every hyper-parameter
+// from key names and shapes (conv_scale, not stored, is the published 0.01); stored
+// relative-position index buffers must match the published formulas. Also fills the cost
+// fields (flops_per_px, live_values_per_px, fp16_unsafe, global_reduction). Throws through
+// unknown_layout for anything inconsistent, missing or left over.
+ArchInfo detect_hat(const StateDict& sd);
+
 }  // namespace yamiro
