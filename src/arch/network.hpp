@@ -57,6 +57,7 @@ at::Tensor to_device(const HostTensor& t, const NetOptions& options);
 std::unique_ptr<Network> make_rrdbnet(const ArchInfo&, const StateDict&, const NetOptions&);
 std::unique_ptr<Network> make_srvgg_compact(const ArchInfo&, const StateDict&, const NetOptions&);
 std::unique_ptr<Network> make_swinir(const ArchInfo&, const StateDict&, const NetOptions&);
+std::unique_ptr<Network> make_dat(const ArchInfo&, const StateDict&, const NetOptions&);
 std::unique_ptr<Network> make_torchscript(const ArchInfo&, const StateDict&, const NetOptions&);
 // Any graph IR (info.graph), run op by op (graph/executor.cpp). Throws Error(Model) for a
 // graph that does not validate or has an op without a kernel.

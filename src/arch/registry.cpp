@@ -14,6 +14,7 @@ const std::map<std::string, Factory>& factories() {
       {"RRDBNet", &make_rrdbnet},
       {"SRVGGNetCompact", &make_srvgg_compact},
       {"SwinIR", &make_swinir},
+      {"DAT", &make_dat},
       {"TorchScript", &make_torchscript},
       {"Graph", &make_graph},
   };

@@ -9,25 +9,25 @@
 #include <utility>
 #include <vector>
 
+#include "arch/attention.hpp"
 #include "arch/network.hpp"
 #include "yamiro/geometry.hpp"
 
 namespace yamiro::arch {
 namespace {
 
+using attn::Affine;
+using attn::Conv;
+using attn::linear;
+using attn::load_affine;
+using attn::load_conv;
+using attn::load_residual;
+using attn::norm;
+using attn::residual_conv;
+
 // The reference's DIV2K RGB mean; img_range is 1 in every released model and is not
 // stored in the weights.
 constexpr float kRgbMean[3] = {0.4488f, 0.4371f, 0.4040f};
-
-struct Affine {  // nn.Linear and nn.LayerNorm parameters
-  at::Tensor w, b;
-  at::Tensor w1x1;  // CPU linear layers: the weight as a 1x1 convolution's
-};
-
-struct Conv {
-  at::Tensor w, b;
-  at::Tensor operator()(const at::Tensor& x) const { return at::conv2d(x, w, b, 1, w.size(2) / 2); }
-};
 
 struct Block {
   Affine norm1, qkv, proj, norm2, fc1, fc2;
@@ -40,28 +40,6 @@ struct Stage {
   std::vector<Block> blocks;
   std::vector<Conv> conv;  // 1conv: one; 3conv: three with LeakyReLU(0.2) between
 };
-
-// A linear layer over the last dimension. On the CPU it runs as a 1x1 convolution over a
-// channels-last view of the same memory, which oneDNN computes; at::linear would use the
-// BLAS that LibTorch was built against, and Debian's LibTorch gets the reference BLAS
-// unless OpenBLAS is installed (SwinIR-M on 60x48, one thread: 26.1 CPU s with
-// at::linear, 7.3 s this way).
-// The M rows go in as 16 images of M/16 pixels where they divide: LibTorch 1.13 hands a
-// single-image 1x1 convolution back to the BLAS path when it runs on one thread.
-at::Tensor linear(const at::Tensor& x, const Affine& a) {
-  if (!a.w1x1.defined()) return at::linear(x, a.w, a.b);
-  const int64_t c = x.size(-1), rows = x.numel() / c, images = rows % 16 == 0 ? 16 : 1;
-  const at::Tensor pixels = x.contiguous().view({images, 1, rows / images, c}).permute({0, 3, 1, 2});  // [n, C, 1, M/n]
-  std::vector<int64_t> shape = x.sizes().vec();
-  shape.back() = a.w.size(0);
-  return at::conv2d(pixels, a.w1x1, a.b).permute({0, 2, 3, 1}).reshape(shape);
-}
-at::Tensor norm(const at::Tensor& x, const Affine& a) { return at::layer_norm(x, {a.w.size(0)}, a.w, a.b, 1e-5); }
-
-at::Tensor residual_conv(const std::vector<Conv>& c, const at::Tensor& x) {
-  if (c.size() == 1) return c[0](x);
-  return c[2](at::leaky_relu(c[1](at::leaky_relu(c[0](x), 0.2)), 0.2));
-}
 
 // Token (i, j) of a w x w window looks up row (dy + w-1) * (2w-1) + (dx + w-1) of the table.
 at::Tensor relative_index(int w) {
@@ -82,22 +60,6 @@ at::Tensor to_windows(const at::Tensor& x, int64_t w) {
 at::Tensor from_windows(const at::Tensor& win, int64_t w, int64_t h, int64_t wd) {
   const int64_t c = win.size(2), b = win.size(0) / ((h / w) * (wd / w));
   return win.view({b, h / w, wd / w, w, w, c}).permute({0, 1, 3, 2, 4, 5}).reshape({b, h, wd, c});
-}
-
-Conv load_conv(const StateDict& sd, const std::string& key, const NetOptions& opt) {
-  return Conv{to_device(sd.at(key + ".weight"), opt), to_device(sd.at(key + ".bias"), opt)};
-}
-
-Affine load_affine(const StateDict& sd, const std::string& key, const NetOptions& opt, bool bias = true) {
-  Affine a{to_device(sd.at(key + ".weight"), opt), {}, {}};
-  if (bias) a.b = to_device(sd.at(key + ".bias"), opt);
-  if (a.w.dim() == 2 && opt.device.is_cpu()) a.w1x1 = a.w.view({a.w.size(0), a.w.size(1), 1, 1});
-  return a;
-}
-
-std::vector<Conv> load_residual(const StateDict& sd, const std::string& key, const NetOptions& opt) {
-  if (sd.count(key + ".weight")) return {load_conv(sd, key, opt)};
-  return {load_conv(sd, key + ".0", opt), load_conv(sd, key + ".2", opt), load_conv(sd, key + ".4", opt)};
 }
 
 class SwinIR final : public Network {

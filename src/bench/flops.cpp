@@ -48,6 +48,7 @@ double swinir_flops(const ArchInfo& a) {
 }  // namespace
 
 double flops_per_input_pixel(const ArchInfo& a) {
+  if (a.flops_per_px > 0) return a.flops_per_px;  // counted by the architecture's detector
   const double k = 9.0;  // 3x3 kernels
   const double s = a.scale;
   if (a.arch == "SRVGGNetCompact") {

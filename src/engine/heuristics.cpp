@@ -1,6 +1,7 @@
 // Named heuristics of the engine: precision and tile size choice (no LibTorch).
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <sstream>
 #include <string>
 
@@ -32,7 +33,9 @@ std::uint64_t forward_bytes(const ArchInfo& arch, int bytes_per_value, int w, in
   const auto hp = [&](const char* k) { return static_cast<std::uint64_t>(arch.hyper.count(k) ? arch.hyper.at(k) : 0); };
   const std::uint64_t s2 = static_cast<std::uint64_t>(arch.scale) * arch.scale;
   std::uint64_t values_per_px = 0;
-  if (arch.arch == "RRDBNet") {
+  if (arch.live_values_per_px > 0) {
+    values_per_px = static_cast<std::uint64_t>(std::ceil(arch.live_values_per_px));  // from the architecture's detector
+  } else if (arch.arch == "RRDBNet") {
     // Input resolution: trunk, block input/output and the dense buffer (nf + 4 gc) with
     // a conv output; after upsampling: three nf-channel maps at 4x and 16x the pixels.
     const std::uint64_t nf = hp("num_feat"), gc = hp("num_grow_ch");

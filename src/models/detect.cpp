@@ -138,6 +138,9 @@ std::string ArchInfo::summary() const {
 }
 
 ArchInfo detect_architecture(const StateDict& sd) {
+  // DAT before RRDBNet: it has conv_first too. Its adaptive interaction convolutions
+  // (attn.dwconv) tell it from other before_RG networks.
+  if (sd.count("before_RG.1.weight") && sd.count("layers.0.blocks.0.attn.dwconv.0.weight")) return detect_dat(sd);
   if (sd.count("layers.0.residual_group.blocks.0.attn.qkv.weight")) return detect_swinir(sd);
   if (sd.count("conv_first.weight")) return rrdbnet(sd);
   if (sd.count("body.0.weight") && sd.count("body.1.weight")) return compact(sd);
