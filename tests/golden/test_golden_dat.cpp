@@ -40,15 +40,17 @@ struct Case {
   std::map<std::string, std::string> options;
 };
 
-// What make_dat.py builds, as detection must read it back. Group 1 of the x4 model has a
-// single (spatial) block: its num_heads comes from the branches' position-bias MLP.
-const Case kX4 = {"dat-x4-s4x8-3conv", ".pth", "pytorch", 4, 8,
+// What make_dat.py builds, as detection must read it back (weights stored in fp16). Group
+// 1 of the x4 model has a single (spatial, shifted) block: its num_heads comes from the
+// branches' position-bias MLP. The light model is the smallest whose position-bias MLP has
+// more than one channel (embed_dim 64), so the bias table varies with the offset.
+const Case kX4 = {"dat-x4-s2x8", ".pth", "pytorch", 4, 8,
                   {{"embed_dim", 32}, {"num_feat", 8}},
-                  {{"upsampler", "pixelshuffle"}, {"resi_connection", "3conv"}, {"depths", "2,1"}, {"num_heads", "4,2"},
-                   {"split_size", "4,8"}, {"expansion_factor", "1"}}};
-const Case kLight = {"dat-light-x2-s2x4", ".pth", "pytorch", 2, 4,
-                     {{"embed_dim", 32}},
-                     {{"upsampler", "pixelshuffledirect"}, {"resi_connection", "1conv"}, {"depths", "3"}, {"num_heads", "4"},
+                  {{"upsampler", "pixelshuffle"}, {"resi_connection", "1conv"}, {"depths", "2,1"}, {"num_heads", "4,2"},
+                   {"split_size", "2,8"}, {"expansion_factor", "1"}}};
+const Case kLight = {"dat-light-x2-s2x4-c64", ".pth", "pytorch", 2, 4,
+                     {{"embed_dim", 64}},
+                     {{"upsampler", "pixelshuffledirect"}, {"resi_connection", "3conv"}, {"depths", "2"}, {"num_heads", "4"},
                       {"split_size", "2,4"}, {"expansion_factor", "1.5"}, {"qkv_bias", "false"}}};
 
 Case safetensors(Case c) {
@@ -58,11 +60,11 @@ Case safetensors(Case c) {
 }
 
 const Model& x4() {
-  static const Model m = load_model(dat_file("dat-x4-s4x8-3conv.pth"));
+  static const Model m = load_model(dat_file("dat-x4-s2x8.pth"));
   return m;
 }
 const Model& light() {
-  static const Model m = load_model(dat_file("dat-light-x2-s2x4.pth"));
+  static const Model m = load_model(dat_file("dat-light-x2-s2x4-c64.pth"));
   return m;
 }
 
@@ -115,7 +117,7 @@ TEST_P(DATGolden, DetectedAndMatchesReferenceInFp32) {
   EXPECT_LE(diff, 1e-4);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, DATGolden, ::testing::Values(kX4, safetensors(kX4), kLight), [](const auto& info) {
+INSTANTIATE_TEST_SUITE_P(Fixtures, DATGolden, ::testing::Values(kX4, kLight, safetensors(kLight)), [](const auto& info) {
   std::string n = info.param.model + info.param.ext;
   for (auto& ch : n)
     if (ch == '-' || ch == '.') ch = '_';
@@ -124,7 +126,7 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, DATGolden, ::testing::Values(kX4, safetensors
 
 TEST(DAT, SummaryNamesTheHyperParameters) {
   EXPECT_EQ(light().info.summary(),
-            "DAT x2 (embed_dim=32, depths=3, expansion_factor=1.5, num_heads=4, qkv_bias=false, resi_connection=1conv, "
+            "DAT x2 (embed_dim=64, depths=2, expansion_factor=1.5, num_heads=4, qkv_bias=false, resi_connection=3conv, "
             "split_size=2,4, upsampler=pixelshuffledirect)");
 }
 
@@ -140,12 +142,12 @@ TEST(DAT, BaselineForwardGivesTheSameNumbers) {
 }
 
 TEST(DAT, CostFieldsComeFromTheDetector) {
-  // x4: C 32, windows 4x8 (N 32), SGFN hidden 32 (gate 16), depths 2,1, heads 4,2, 3conv,
+  // x4: C 32, windows 2x8 (N 16), SGFN hidden 32 (gate 16), depths 2,1, heads 4,2, 1conv,
   // pixelshuffle x4 with num_feat 8.
-  const double c = 32, n = 32, g = 16;
+  const double c = 32, n = 16, g = 16;
   const double common = 4 * c * c + 9 * c + c * 2 + 2 + c * 2 * g + 9 * g + g * c;
   const double blocks = 3 * common + 2 * (2 * n * c) + 2 * c * c / 4;  // two spatial blocks, one channel block (4 heads)
-  const double resi = 9 * c * 8 + 8 * 8 + 9 * 8 * c;
+  const double resi = 9 * c * c;
   const double up = 9 * c * 8 + 9 * 8 * 32 + 4 * 9 * 8 * 32 + 16 * 9 * 8 * 3;
   const double expected = 2 * (9 * 3 * c + 3 * resi + blocks + up);
   EXPECT_DOUBLE_EQ(x4().info.flops_per_px, expected);
@@ -177,15 +179,16 @@ TEST(DAT, TiledRunDriftIsBounded) {
   // Channel attention normalises q and k over all tokens, and the interaction module
   // pools the whole image: a tile sees its own statistics, so tiling is not exact (unlike
   // SwinIR on the window grid). The drift is measured and bounded here; the bounds are
-  // the figures measured on these fixtures with some margin (x4: 87 dB, 3.9e-4; light:
-  // 44.5 dB, 0.027 at tile 16 pad 8; the light model's random weights give outputs of a
-  // wider range). A tile plus its pad that covers the image is the image: exact.
+  // the figures measured on these fixtures with some margin (tile 16 pad 8: x4 47.3 dB,
+  // max |diff| 0.060; light 92.2 dB, 1.8e-4; the x4 model's random weights give outputs of
+  // a wider range, about [-1.8, 2.8]). A tile plus its pad that covers the image is the
+  // image: exact.
   struct Bound {
     const Model* m;
     double min_psnr, max_diff;
   };
   const PlanarImage in = golden_input();  // 60x48
-  for (const Bound& b : {Bound{&x4(), 80.0, 1e-3}, Bound{&light(), 40.0, 0.05}}) {
+  for (const Bound& b : {Bound{&x4(), 44.0, 0.1}, Bound{&light(), 85.0, 5e-4}}) {
     const auto whole = run(*b.m, exact_options(), in);
     const auto t16 = run(*b.m, tiled(16, 8), in);
     const double p16 = psnr(t16, whole), d16 = max_abs_diff(t16, whole);
@@ -211,7 +214,7 @@ TEST(DAT, Bf16RunsCloseToFp32) {
     const auto golden = read_f32(dat_file("golden." + c.model + ".rgb18x20.f32"));
     const double p = psnr(out, golden);
     std::printf("%s in bf16: PSNR to the fp32 reference %.1f dB, max |diff| %.3g\n", c.model.c_str(), p, max_abs_diff(out, golden));
-    EXPECT_GT(p, 38.0);  // measured (emulated bf16, no AMX): 55.9 dB (x4), 44.6 dB (light)
+    EXPECT_GT(p, 36.0);  // measured (emulated bf16, no AMX): 40.6 dB (x4), 55.9 dB (light)
   }
 }
 
@@ -232,17 +235,17 @@ TEST(DAT, BrokenLayoutsAreNamedErrors) {
   StateDict heads = sd;
   heads["layers.0.blocks.1.attn.temperature"] = HostTensor{{8, 1, 1}, std::vector<float>(8, 1.f)};
   expect_model_error(heads, "not half the channel blocks' 8");
-  StateDict split = sd;  // group 1's window 2x8 (rows 3 x 15 offsets) where group 0 has 4x8
+  StateDict split = sd;  // group 1's window 4x8 (7 x 15 offsets) where group 0 has 2x8
   std::vector<float> offsets;
-  for (int dy = -1; dy <= 1; ++dy)
+  for (int dy = -3; dy <= 3; ++dy)
     for (int dx = -7; dx <= 7; ++dx) offsets.insert(offsets.end(), {static_cast<float>(dy), static_cast<float>(dx)});
-  split["layers.1.blocks.0.attn.attns.0.rpe_biases"] = HostTensor{{45, 2}, offsets};
-  expect_model_error(split, "split_size [2,8] where earlier blocks have [4,8]");
+  split["layers.1.blocks.0.attn.attns.0.rpe_biases"] = HostTensor{{105, 2}, offsets};
+  expect_model_error(split, "split_size [4,8] where earlier blocks have [2,8]");
   StateDict scrambled = sd;
   std::swap(scrambled["layers.0.blocks.0.attn.attns.1.rpe_biases"].values[1], scrambled["layers.0.blocks.0.attn.attns.1.rpe_biases"].values[3]);
   expect_model_error(scrambled, "is not the offset");
   StateDict mask = sd;  // a shift mask on a block the reference does not shift
-  mask["layers.0.blocks.0.attn.attn_mask_0"] = HostTensor{{2, 32, 32}, std::vector<float>(2 * 32 * 32)};
+  mask["layers.0.blocks.0.attn.attn_mask_0"] = HostTensor{{4, 16, 16}, std::vector<float>(4 * 16 * 16)};
   expect_model_error(mask, "non-shifted window");
   StateDict no_up = sd;
   for (const char* k : {"conv_before_upsample.0.weight", "conv_before_upsample.0.bias", "upsample.0.weight", "upsample.0.bias",
@@ -250,6 +253,6 @@ TEST(DAT, BrokenLayoutsAreNamedErrors) {
     no_up.erase(k);
   expect_model_error(no_up, "upsampler");
   StateDict gray = light().weights;
-  gray["conv_first.weight"] = HostTensor{{32, 1, 3, 3}, std::vector<float>(32 * 9)};
+  gray["conv_first.weight"] = HostTensor{{64, 1, 3, 3}, std::vector<float>(64 * 9)};
   expect_model_error(gray, "1 input channels");
 }
