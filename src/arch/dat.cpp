@@ -226,17 +226,22 @@ class DAT final : public Network {
     if (b.shifted) part = at::roll(part, {-(hs / 2), -(ws / 2)}, {1, 2});
     const at::Tensor win = part.reshape({bs, nh, hs, nw, ws, 3, b.heads, hd}).permute({5, 0, 1, 3, 6, 2, 4, 7}).reshape({3, bs * nh * nw, b.heads, n, hd});
     const at::Tensor q = win[0] * (1.0 / std::sqrt(static_cast<double>(hd)));
-    at::Tensor a = at::matmul(q, win[1].transpose(-2, -1));
+    at::Tensor a = mm(q, win[1].transpose(-2, -1));
     a = opt_.plain ? a + br.bias : a.add_(br.bias);
     if (b.shifted) {
       const at::Tensor& m = mask_for(hs, ws, H, W);
       a = (a.view({bs, nh * nw, b.heads, n, n}) + m.unsqueeze(1).unsqueeze(0)).view({-1, b.heads, n, n});
     }
-    const at::Tensor out = at::matmul(at::softmax(a, -1), win[2]);  // [B*nW, heads, N, hd]
+    const at::Tensor out = mm(at::softmax(a, -1), win[2]);  // [B*nW, heads, N, hd]
     at::Tensor img = out.view({bs, nh, nw, b.heads, hs, ws, hd}).permute({0, 1, 4, 2, 5, 3, 6}).reshape({bs, H, W, half});
     if (b.shifted) img = at::roll(img, {hs / 2, ws / 2}, {1, 2});
     return img;
   }
+
+  // Batched products: the grouped-convolution form, or at::matmul in the baseline. (attn.v
+  // of channel attention, [hd x hd] @ [hd x L], stays at::matmul: the grouped form is
+  // slower there.)
+  at::Tensor mm(const at::Tensor& a, const at::Tensor& b) const { return opt_.plain ? at::matmul(a, b) : attn::batched_matmul(a, b); }
 
   static at::Tensor channel_map(const Interaction& m, const at::Tensor& pooled) {  // [B, C] -> [B, C]
     return at::linear(at::gelu(at::linear(pooled, m.ci1.w, m.ci1.b)), m.ci2.w, m.ci2.b);
@@ -276,7 +281,7 @@ class DAT final : public Network {
     const at::Tensor qkv = linear(x, b.qkv).view({bs, l, 3, b.heads, hd}).permute({2, 0, 3, 4, 1});  // [3, B, heads, hd, L]
     auto l2 = [](const at::Tensor& t) { return t / at::clamp_min(at::norm(t, 2, {-1}, true), 1e-12); };
     const at::Tensor q = l2(qkv[0]), k = l2(qkv[1]), v = qkv[2];
-    const at::Tensor a = at::softmax(at::matmul(q, k.transpose(-2, -1)) * b.temperature, -1);  // [B, heads, hd, hd]
+    const at::Tensor a = at::softmax(mm(q, k.transpose(-2, -1)) * b.temperature, -1);  // [B, heads, hd, hd]
     const at::Tensor att = at::matmul(a, v).permute({0, 3, 1, 2}).reshape({bs, l, c});
     const at::Tensor conv = at::gelu(b.aim.dw(v.reshape({bs, c, h, w})));
     const at::Tensor cmap = at::sigmoid(channel_map(b.aim, att.mean(1))).view({bs, c, 1, 1});
