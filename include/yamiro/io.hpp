@@ -37,9 +37,10 @@ Image resize_image(const Image& image, int width, int height);
 // Cubic resize of one plane (alpha with --alpha bicubic).
 Image resize_cubic(const Image& image, int width, int height);
 
-// RGBA -> (RGB, A) and back.
-std::pair<Image, Image> split_alpha(const Image& rgba);
-Image merge_alpha(const Image& rgb, const Image& alpha);
+// RGBA -> (RGB, A) and gray+alpha -> (gray, A): the last channel apart; and back
+// (merge_alpha appends `alpha`, same size and depth, as the last channel). Thread-safe.
+std::pair<Image, Image> split_alpha(const Image& image);
+Image merge_alpha(const Image& colour, const Image& alpha);
 
 // Checks that `path` has an extension we can write (.png .jpg .jpeg .webp .tif .tiff);
 // throws Error(Usage) otherwise.

@@ -181,7 +181,7 @@ int run_bench(const BenchFlags& f) {
     flops_px = flops_per_input_pixel(model.info);
   } catch (const Error&) {
   }
-  std::fprintf(stderr, "%s: %s, %.2f GFLOP per input megapixel\n", model.name.c_str(), model.info.summary().c_str(), flops_px * 1e6 / 1e9);
+  std::fprintf(stderr, "%s: %s, %.3g MFLOP per input pixel\n", model.name.c_str(), model.info.summary().c_str(), flops_px / 1e6);
 
   Engine engine(model, eo);
   json doc = {{"schema", 1},

@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <set>
 
 #include "cli/common.hpp"
 #include "cli/interrupt.hpp"
@@ -40,37 +39,22 @@ std::string describe(const fs::path& file) {
 int run_list(bool json_out) {
   const auto entries = read_manifest(manifest_path());
   nlohmann::json rows = nlohmann::json::array();
-  std::set<fs::path> listed;
-  for (const auto& e : entries) {
-    const std::string dir = installed_dir(e);
-    nlohmann::json row = {{"name", e.name}, {"known", true}, {"builtin", e.builtin}, {"arch", e.arch}, {"scale", e.scale},
-                          {"installed", !dir.empty()}};
-    if (!dir.empty()) {
+  for (const ModelListing& l : list_models(entries)) {
+    nlohmann::json row = {{"name", l.name}, {"known", l.known}, {"installed", l.installed}};
+    if (l.entry) row.update({{"builtin", l.entry->builtin}, {"arch", l.entry->arch}, {"scale", l.entry->scale}});
+    if (l.installed) {
       std::uintmax_t size = 0;
-      std::string sums = "ok";
-      for (const auto& f : e.files) {
-        const fs::path p = fs::path(dir) / f.name;
-        listed.insert(fs::weakly_canonical(p));
-        size += fs::file_size(p);
-        const std::string c = check(p, f.sha256);
+      std::string sums = l.entry ? "ok" : "unknown";
+      std::error_code ec;
+      for (std::size_t i = 0; i < l.files.size(); ++i) {
+        size += fs::file_size(l.files[i], ec);
+        if (!l.entry) continue;
+        const std::string c = check(l.files[i], l.entry->files.at(i).sha256);
         if (c != "ok") sums = c;
       }
-      const fs::path first = fs::path(dir) / e.files.front().name;
-      row.update({{"path", first.string()}, {"size_bytes", size}, {"checksum", sums}, {"detected", describe(first)}});
+      row.update({{"path", l.path}, {"size_bytes", size}, {"checksum", sums}, {"detected", describe(l.path)}});
     }
     rows.push_back(row);
-  }
-  // Model files in the model folders that the manifest does not name.
-  for (const auto& dir : model_dirs()) {
-    std::error_code ec;
-    for (const auto& f : fs::directory_iterator(dir, ec)) {
-      const std::string ext = f.path().extension().string();
-      if (ext != ".param" && ext != ".pth" && ext != ".pt" && ext != ".safetensors") continue;
-      if (listed.count(fs::weakly_canonical(f.path()))) continue;
-      listed.insert(fs::weakly_canonical(f.path()));
-      rows.push_back({{"name", f.path().stem().string()}, {"known", false}, {"installed", true}, {"path", f.path().string()},
-                      {"size_bytes", f.file_size(ec)}, {"checksum", "unknown"}, {"detected", describe(f.path())}});
-    }
   }
   if (json_out) {
     std::cout << rows.dump(1) << std::endl;

@@ -87,10 +87,10 @@ std::vector<ProbeResult> parse_entries(const std::string& text) {
   return out;
 }
 
-bool usable(const ConvCandidate& c, DeviceKind device, bool allow_winograd) {
+bool usable(const ConvCandidate& c, DeviceKind device, bool allow_winograd, bool allow_fp16) {
   if (!c.error.empty() || c.seconds <= 0) return false;
   if (c.winograd && !allow_winograd) return false;
-  if (device == DeviceKind::CPU && c.precision == Precision::FP16) return false;
+  if ((device == DeviceKind::CPU || !allow_fp16) && c.precision == Precision::FP16) return false;
   return c.rel_error <= accuracy_bar(c.precision);
 }
 
@@ -118,15 +118,18 @@ Precision fallback_precision(DeviceKind device) {
   return device == DeviceKind::CPU ? Precision::FP32 : Precision::FP16;
 }
 
-AutoChoice choose_auto(const std::vector<ConvCandidate>& measured, DeviceKind device, bool allow_winograd) {
+AutoChoice choose_auto(const std::vector<ConvCandidate>& measured, DeviceKind device, bool allow_winograd, bool allow_fp16) {
   const ConvCandidate* best = nullptr;
   const ConvCandidate* best_fp32 = nullptr;
   for (const auto& c : measured) {
-    if (!usable(c, device, allow_winograd)) continue;
+    if (!usable(c, device, allow_winograd, allow_fp16)) continue;
     if (!best || c.seconds < best->seconds) best = &c;
     if (c.precision == Precision::FP32 && (!best_fp32 || c.seconds < best_fp32->seconds)) best_fp32 = &c;
   }
-  if (!best) return {fallback_precision(device), false, "no usable measurement: " + std::string(to_string(fallback_precision(device)))};
+  if (!best) {
+    const Precision p = allow_fp16 ? fallback_precision(device) : Precision::FP32;
+    return {p, false, "no usable measurement: " + std::string(to_string(p))};
+  }
   if (best_fp32 && best_fp32 != best && best_fp32->seconds <= best->seconds * (1 + kPreferFp32Within)) {
     return {Precision::FP32, best_fp32->winograd,
             candidate_name(*best_fp32) + " (" + ms(best_fp32->seconds) + ") is within " +
@@ -135,7 +138,8 @@ AutoChoice choose_auto(const std::vector<ConvCandidate>& measured, DeviceKind de
   }
   std::string reason = candidate_name(*best) + " fastest (" + ms(best->seconds);
   for (const auto& c : measured)
-    if (&c != best && usable(c, device, allow_winograd)) reason += "; " + candidate_name(c) + " " + ms(c.seconds);
+    if (&c != best && usable(c, device, allow_winograd, allow_fp16)) reason += "; " + candidate_name(c) + " " + ms(c.seconds);
+  if (!allow_fp16 && device != DeviceKind::CPU) reason += "; fp16 skipped: the architecture overflows in it";
   return {best->precision, best->winograd, reason + ")"};
 }
 

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <numeric>
 
 #include <ATen/Parallel.h>
@@ -88,7 +89,7 @@ struct Engine::Impl {
 
   // Precision `auto` from the measured figures of this device (cached per machine).
   void resolve_auto() {
-    const AutoChoice c = resolve_auto_precision(dev.name, dev.kind, setup.threads, winograd_wanted(opt));
+    const AutoChoice c = resolve_auto_precision(dev.name, dev.kind, setup.threads, winograd_wanted(opt), !info.fp16_unsafe);
     setup.precision = c.precision;
     setup.precision_reason = c.reason;
     auto_winograd = c.winograd;
@@ -254,9 +255,10 @@ Engine::Engine(const Model& model, const EngineOptions& options) : impl_(std::ma
   limit_kernel_caches();
   m.dev = select_device(options.device);
   m.setup.device = m.dev.name;
-  // The baseline runs as the Python Real-ESRGAN does: fp32 on the CPU, fp16 on CUDA.
+  // The baseline runs as the Python Real-ESRGAN does: fp32 on the CPU, fp16 on CUDA (fp32
+  // for architectures whose reference overflows in fp16).
   if (options.baseline) {
-    m.setup.precision = m.dev.kind == DeviceKind::CUDA ? Precision::FP16 : Precision::FP32;
+    m.setup.precision = m.dev.kind == DeviceKind::CUDA && !model.info.fp16_unsafe ? Precision::FP16 : Precision::FP32;
     m.setup.precision_reason = "baseline";
   } else if (options.precision == Precision::Auto) {
     m.resolve_auto();
@@ -266,9 +268,15 @@ Engine::Engine(const Model& model, const EngineOptions& options) : impl_(std::ma
   }
   if (m.dev.kind == DeviceKind::CPU && m.setup.precision == Precision::FP16)
     throw Error(ErrorKind::Usage, "precision fp16 is not supported on the CPU (use bf16 or fp32)");
+  if (model.info.fp16_unsafe && options.precision == Precision::FP16)
+    spdlog::warn("{}: its reference implementation overflows in fp16 (attention/normalisation); expect NaN or "
+                 "black areas, bf16 or fp32 are safe", model.info.arch);
   if (m.dev.kind == DeviceKind::CPU && options.precision == Precision::BF16) {
     const CpuFeatures cpu = cpu_features();
-    if (!cpu.avx512_bf16 && !cpu.amx_bf16) spdlog::warn("this CPU has no AVX512-BF16/AMX: bf16 will be emulated and slow");
+    // Once per process: bench and serve build several engines.
+    static std::once_flag warned;
+    if (!cpu.avx512_bf16 && !cpu.amx_bf16)
+      std::call_once(warned, [] { spdlog::warn("this CPU has no AVX512-BF16/AMX: bf16 will be emulated and slow"); });
   }
   m.setup.channels_last = options.channels_last && !options.baseline;
   const std::uint64_t mem = available_memory_bytes();

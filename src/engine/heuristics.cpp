@@ -34,24 +34,12 @@ std::uint64_t forward_bytes(const ArchInfo& arch, int bytes_per_value, int w, in
   const std::uint64_t s2 = static_cast<std::uint64_t>(arch.scale) * arch.scale;
   std::uint64_t values_per_px = 0;
   if (arch.live_values_per_px > 0) {
-    values_per_px = static_cast<std::uint64_t>(std::ceil(arch.live_values_per_px));  // from the architecture's detector
+    values_per_px = static_cast<std::uint64_t>(std::ceil(arch.live_values_per_px));  // from the detector
   } else if (arch.arch == "RRDBNet") {
     // Input resolution: trunk, block input/output and the dense buffer (nf + 4 gc) with
     // a conv output; after upsampling: three nf-channel maps at 4x and 16x the pixels.
     const std::uint64_t nf = hp("num_feat"), gc = hp("num_grow_ch");
     values_per_px = (4 * nf + 5 * gc) + 3 * nf * 4 + 3 * nf * 16;
-  } else if (arch.arch == "SwinIR") {
-    // Per token: the residual stream, LayerNorm output, q/k/v, attention output, the MLP's
-    // hidden layer (up to 4x), and each window's attention matrix (heads x N per token,
-    // twice for the softmax); after the body, the upsampler's maps at the output size.
-    const std::uint64_t c = hp("embed_dim"), n = hp("window_size") * hp("window_size");
-    std::uint64_t heads = 1;
-    std::istringstream list(arch.options.count("num_heads") ? arch.options.at("num_heads") : "");
-    for (std::string item; std::getline(list, item, ',');) heads = std::max<std::uint64_t>(heads, std::stoull(item));
-    const std::uint64_t nf = std::max(hp("num_feat"), c);
-    values_per_px = 10 * c + 2 * heads * n + 2 * nf * s2 + 3 * s2;
-  } else if (arch.arch == "Graph") {
-    values_per_px = hp("live_values_per_px");  // from the graph's shape probe (ncnn_arch.cpp)
   } else {
     // Two nf-channel maps live at a time, then the shuffled output and the upsampled base.
     values_per_px = 3 * hp("num_feat") + 3 * 3 * s2;
@@ -76,12 +64,13 @@ int cpu_preferred_tile(const ArchInfo& arch) {
   // Measured on a 2-core AVX512/AMX Xeon, 512x512 input, bf16 (bench --latency --tile N):
   // RRDBNet x4plus: tile 96 13.4 s, 128 11.4 s, 192 12.7 s, 256 18.5 s, whole 18.2 s;
   // SRVGGNetCompact x4fast: tile 128 0.69 s, 256 0.68 s, whole image 1.34 s.
-  // SwinIR: not measured; attention cost per pixel does not grow with the tile (fixed
-  // windows), so the RRDBNet figure is used (rounded to the window by the engine).
+  // Other architectures: the detector's cpu_tile (SwinIR: the RRDBNet figure, as attention
+  // cost per pixel does not grow with the tile; rounded to the window by the engine).
   // Not measured per machine, unlike precision auto: the effect is the whole network's
   // working set, which one convolution does not show, and timing the network at several
   // tile sizes takes seconds (x4fast) to minutes (x4plus) per model on 2 cores.
-  return arch.arch == "RRDBNet" || arch.arch == "SwinIR" ? 128 : 256;
+  if (arch.cpu_tile > 0) return arch.cpu_tile;
+  return arch.arch == "RRDBNet" ? 128 : 256;
 }
 
 int choose_tile(const ArchInfo& arch, DeviceKind device, int bytes_per_value, std::uint64_t budget_bytes, int width,

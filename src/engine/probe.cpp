@@ -257,9 +257,10 @@ ProbeResult auto_probe(const std::string& device, int threads) {
   return done[memo] = r;
 }
 
-AutoChoice resolve_auto_precision(const std::string& device, DeviceKind kind, int threads, bool allow_winograd) {
+AutoChoice resolve_auto_precision(const std::string& device, DeviceKind kind, int threads, bool allow_winograd,
+                                  bool allow_fp16) {
   const ProbeResult r = auto_probe(device, threads);
-  AutoChoice c = choose_auto(r.candidates, kind, allow_winograd);
+  AutoChoice c = choose_auto(r.candidates, kind, allow_winograd, allow_fp16);
   if (r.source == "disabled") c.reason = "not measured (" + r.note + "): " + std::string(to_string(c.precision));
   return c;
 }

@@ -11,22 +11,24 @@ std::vector<unsigned char> encode_planar_f32(const PlanarImage& image) {
   return bytes;
 }
 
-std::pair<Image, Image> split_alpha(const Image& rgba) {
-  Image rgb(rgba.width, rgba.height, 3, rgba.depth_bytes), alpha(rgba.width, rgba.height, 1, rgba.depth_bytes);
-  const std::size_t n = static_cast<std::size_t>(rgba.width) * rgba.height, d = rgba.depth_bytes;
+std::pair<Image, Image> split_alpha(const Image& image) {
+  const int k = image.channels - 1;  // colour channels before the alpha
+  Image colour(image.width, image.height, k, image.depth_bytes), alpha(image.width, image.height, 1, image.depth_bytes);
+  const std::size_t n = static_cast<std::size_t>(image.width) * image.height, d = image.depth_bytes;
   for (std::size_t i = 0; i < n; ++i) {
-    std::memcpy(&rgb.data[i * 3 * d], &rgba.data[i * 4 * d], 3 * d);
-    std::memcpy(&alpha.data[i * d], &rgba.data[(i * 4 + 3) * d], d);
+    std::memcpy(&colour.data[i * k * d], &image.data[i * (k + 1) * d], k * d);
+    std::memcpy(&alpha.data[i * d], &image.data[(i * (k + 1) + k) * d], d);
   }
-  return {std::move(rgb), std::move(alpha)};
+  return {std::move(colour), std::move(alpha)};
 }
 
-Image merge_alpha(const Image& rgb, const Image& alpha) {
-  Image out(rgb.width, rgb.height, 4, rgb.depth_bytes);
-  const std::size_t n = static_cast<std::size_t>(rgb.width) * rgb.height, d = rgb.depth_bytes;
+Image merge_alpha(const Image& colour, const Image& alpha) {
+  const int k = colour.channels;
+  Image out(colour.width, colour.height, k + 1, colour.depth_bytes);
+  const std::size_t n = static_cast<std::size_t>(colour.width) * colour.height, d = colour.depth_bytes;
   for (std::size_t i = 0; i < n; ++i) {
-    std::memcpy(&out.data[i * 4 * d], &rgb.data[i * 3 * d], 3 * d);
-    std::memcpy(&out.data[(i * 4 + 3) * d], &alpha.data[i * d], d);
+    std::memcpy(&out.data[i * (k + 1) * d], &colour.data[i * k * d], k * d);
+    std::memcpy(&out.data[(i * (k + 1) + k) * d], &alpha.data[i * d], d);
   }
   return out;
 }

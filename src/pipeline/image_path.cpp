@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <utility>
 
 #include "yamiro/error.hpp"
@@ -29,40 +28,15 @@ void check_output_fits(const Image& input, const ImageOptions& o, int model_scal
                                       std::to_string(static_cast<long long>(avail / 1048576)) + " MiB available");
 }
 
-namespace {
-
-// Gray+alpha (2 channels) <-> its two planes.
-std::pair<Image, Image> split_planes(const Image& ga) {
-  Image gray(ga.width, ga.height, 1, ga.depth_bytes), alpha(ga.width, ga.height, 1, ga.depth_bytes);
-  const std::size_t n = static_cast<std::size_t>(ga.width) * ga.height, d = ga.depth_bytes;
-  for (std::size_t i = 0; i < n; ++i) {
-    std::memcpy(&gray.data[i * d], &ga.data[i * 2 * d], d);
-    std::memcpy(&alpha.data[i * d], &ga.data[(i * 2 + 1) * d], d);
-  }
-  return {std::move(gray), std::move(alpha)};
-}
-
-Image join_planes(const Image& gray, const Image& alpha) {
-  Image ga(gray.width, gray.height, 2, gray.depth_bytes);
-  const std::size_t n = static_cast<std::size_t>(gray.width) * gray.height, d = gray.depth_bytes;
-  for (std::size_t i = 0; i < n; ++i) {
-    std::memcpy(&ga.data[i * 2 * d], &gray.data[i * d], d);
-    std::memcpy(&ga.data[(i * 2 + 1) * d], &alpha.data[i * d], d);
-  }
-  return ga;
-}
-
-}  // namespace
-
 Image upscale_image(Engine& engine, const Image& input, const ImageOptions& o, Progress* progress) {
   Image out;
   if (input.channels == 2) {
     // Gray+alpha stays gray+alpha: the gray plane through the network, the alpha plane as
     // RGBA's is (through the network as gray, or bicubic).
-    auto [gray, alpha] = split_planes(input);
+    auto [gray, alpha] = split_alpha(input);
     Image g = engine.upscale(gray, progress);
     Image a = o.alpha == "bicubic" ? resize_cubic(alpha, g.width, g.height) : engine.upscale(alpha, progress);
-    out = join_planes(g, a);
+    out = merge_alpha(g, a);
   } else if (input.channels == 4 && o.alpha == "bicubic") {
     auto [rgb, alpha] = split_alpha(input);
     out = engine.upscale(rgb, progress);

@@ -12,11 +12,9 @@
 
 #include <chrono>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 
 #include "yamiro/engine.hpp"
@@ -29,7 +27,6 @@
 #include "yamiro/profile.hpp"
 
 namespace py = pybind11;
-namespace fs = std::filesystem;
 
 namespace yamiro::python {
 namespace {
@@ -317,27 +314,13 @@ void write_image_array(const py::array& array, const std::string& path, int qual
 // file). Returns JSON text.
 std::string models_json() {
   nlohmann::json rows = nlohmann::json::array();
-  std::set<fs::path> listed;
-  for (const auto& e : read_manifest(manifest_path())) {
-    const std::string dir = installed_dir(e);
-    nlohmann::json row = {{"name", e.name}, {"known", true}, {"builtin", e.builtin}, {"arch", e.arch},
-                          {"scale", e.scale}, {"installed", !dir.empty()}, {"path", nullptr}};
-    if (!dir.empty() && !e.files.empty()) {
-      const fs::path first = fs::path(dir) / e.files.front().name;
-      for (const auto& f : e.files) listed.insert(fs::weakly_canonical(fs::path(dir) / f.name));
-      row["path"] = first.string();
-    }
+  const auto entries = read_manifest(manifest_path());
+  for (const ModelListing& l : list_models(entries)) {
+    nlohmann::json row = {{"name", l.name}, {"known", l.known}, {"builtin", false}, {"arch", nullptr},
+                          {"scale", nullptr}, {"installed", l.installed}, {"path", nullptr}};
+    if (l.entry) row.update({{"builtin", l.entry->builtin}, {"arch", l.entry->arch}, {"scale", l.entry->scale}});
+    if (l.installed) row["path"] = l.path;
     rows.push_back(row);
-  }
-  for (const auto& dir : model_dirs()) {
-    std::error_code ec;
-    for (const auto& f : fs::directory_iterator(dir, ec)) {
-      const std::string ext = f.path().extension().string();
-      if (ext != ".param" && ext != ".pth" && ext != ".pt" && ext != ".safetensors") continue;
-      if (!listed.insert(fs::weakly_canonical(f.path())).second) continue;
-      rows.push_back({{"name", f.path().stem().string()}, {"known", false}, {"builtin", false}, {"arch", nullptr},
-                      {"scale", nullptr}, {"installed", true}, {"path", f.path().string()}});
-    }
   }
   return rows.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -97,6 +97,11 @@ TEST(AutoChoice, Fp16OnlyOnAccelerators) {
                                         cand(Precision::BF16, false, 0.35, 3e-3)};
   EXPECT_EQ(choose_auto(m, DeviceKind::CUDA, true).precision, Precision::FP16);
   EXPECT_EQ(choose_auto(m, DeviceKind::CPU, true).precision, Precision::BF16);  // the engine refuses fp16 on a CPU
+  // Architectures whose reference overflows in fp16 (ArchInfo::fp16_unsafe): the next best.
+  const AutoChoice unsafe = choose_auto(m, DeviceKind::CUDA, true, /*allow_fp16=*/false);
+  EXPECT_EQ(unsafe.precision, Precision::BF16);
+  EXPECT_NE(unsafe.reason.find("fp16 skipped"), std::string::npos) << unsafe.reason;
+  EXPECT_EQ(choose_auto({}, DeviceKind::CUDA, true, false).precision, Precision::FP32);
 }
 
 TEST(AutoChoice, NothingMeasuredFallsBackToTheAccurateChoice) {
