@@ -18,6 +18,7 @@ const std::map<std::string, Factory>& factories() {
       {"PLKSR", &make_plksr},
       {"RealPLKSR", &make_plksr},
       {"HAT", &make_hat},
+      {"DAT", &make_dat},
       {"TorchScript", &make_torchscript},
       {"Graph", &make_graph},
   };

@@ -27,6 +27,8 @@ using window::load_affine;
 using window::load_conv;
 using window::norm;
 using window::to_windows;
+using attn::load_residual;
+using attn::residual_conv;
 
 struct Block {
   Affine norm1, qkv, proj, norm2, fc1, fc2;
@@ -40,15 +42,6 @@ struct Stage {
   std::vector<Conv> conv;  // 1conv: one; 3conv: three with LeakyReLU(0.2) between
 };
 
-at::Tensor residual_conv(const std::vector<Conv>& c, const at::Tensor& x) {
-  if (c.size() == 1) return c[0](x);
-  return c[2](at::leaky_relu(c[1](at::leaky_relu(c[0](x), 0.2)), 0.2));
-}
-
-std::vector<Conv> load_residual(const StateDict& sd, const std::string& key, const NetOptions& opt) {
-  if (sd.count(key + ".weight")) return {load_conv(sd, key, opt)};
-  return {load_conv(sd, key + ".0", opt), load_conv(sd, key + ".2", opt), load_conv(sd, key + ".4", opt)};
-}
 
 class SwinIR final : public Network {
  public:

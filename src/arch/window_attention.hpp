@@ -1,6 +1,7 @@
-// Pieces shared by the window-attention networks (SwinIR, HAT): linear and LayerNorm layers,
-// window partition and merge, the relative-position index of a window, the shifted-window
-// mask and the reflection pad to a window multiple. Internal to src/arch; pure functions of
+// Pieces shared by the window-attention networks (SwinIR, HAT), beside arch/attention.hpp
+// (linear, LayerNorm and conv layers, which this namespace re-exports): window partition
+// and merge, the relative-position index of a window, the shifted-window mask and the
+// reflection pad to a window multiple. Internal to src/arch; pure functions of
 // their arguments (thread-safe), tensors on the caller's device unless said otherwise.
 #pragma once
 #include <ATen/ATen.h>
@@ -9,49 +10,19 @@
 #include <string>
 #include <vector>
 
+#include "arch/attention.hpp"
 #include "arch/network.hpp"
 #include "yamiro/geometry.hpp"
 
 namespace yamiro::arch::window {
 
-struct Affine {  // nn.Linear and nn.LayerNorm parameters
-  at::Tensor w, b;
-  at::Tensor w1x1;  // CPU linear layers: the weight as a 1x1 convolution's
-};
-
-struct Conv {
-  at::Tensor w, b;
-  at::Tensor operator()(const at::Tensor& x) const { return at::conv2d(x, w, b, 1, w.size(2) / 2); }
-};
-
-inline Conv load_conv(const StateDict& sd, const std::string& key, const NetOptions& opt) {
-  return Conv{to_device(sd.at(key + ".weight"), opt), to_device(sd.at(key + ".bias"), opt)};
-}
-
-inline Affine load_affine(const StateDict& sd, const std::string& key, const NetOptions& opt, bool bias = true) {
-  Affine a{to_device(sd.at(key + ".weight"), opt), {}, {}};
-  if (bias) a.b = to_device(sd.at(key + ".bias"), opt);
-  if (a.w.dim() == 2 && opt.device.is_cpu()) a.w1x1 = a.w.view({a.w.size(0), a.w.size(1), 1, 1});
-  return a;
-}
-
-// A linear layer over the last dimension. On the CPU it runs as a 1x1 convolution over a
-// channels-last view of the same memory, which oneDNN computes; at::linear would use the
-// BLAS that LibTorch was built against, and Debian's LibTorch gets the reference BLAS
-// unless OpenBLAS is installed (SwinIR-M on 60x48, one thread: 26.1 CPU s with
-// at::linear, 7.3 s this way).
-// The M rows go in as 16 images of M/16 pixels where they divide: LibTorch 1.13 hands a
-// single-image 1x1 convolution back to the BLAS path when it runs on one thread.
-inline at::Tensor linear(const at::Tensor& x, const Affine& a) {
-  if (!a.w1x1.defined()) return at::linear(x, a.w, a.b);
-  const int64_t c = x.size(-1), rows = x.numel() / c, images = rows % 16 == 0 ? 16 : 1;
-  const at::Tensor pixels = x.contiguous().view({images, 1, rows / images, c}).permute({0, 3, 1, 2});  // [n, C, 1, M/n]
-  std::vector<int64_t> shape = x.sizes().vec();
-  shape.back() = a.w.size(0);
-  return at::conv2d(pixels, a.w1x1, a.b).permute({0, 2, 3, 1}).reshape(shape);
-}
-
-inline at::Tensor norm(const at::Tensor& x, const Affine& a) { return at::layer_norm(x, {a.w.size(0)}, a.w, a.b, 1e-5); }
+// Linear, LayerNorm and convolution layers as the other transformer networks have them.
+using attn::Affine;
+using attn::Conv;
+using attn::linear;
+using attn::load_affine;
+using attn::load_conv;
+using attn::norm;
 
 // Token (i, j) of a w x w window looks up row (dy + w-1) * (2w-1) + (dx + w-1) of the table
 // (CPU, int64, [w*w * w*w]).

@@ -44,13 +44,16 @@ std::string ArchInfo::summary() const {
 ArchInfo detect_architecture(const StateDict& sd) {
   // HAT's keys contain SwinIR's (layers.N.residual_group.blocks...): its CAB and OCAB go first.
   if (sd.count("layers.0.residual_group.blocks.0.conv_block.cab.0.weight") || sd.count("layers.0.residual_group.overlap_attn.qkv.weight")) return detect_hat(sd);
+  // DAT before RRDBNet: it has conv_first too. Its adaptive interaction convolutions
+  // (attn.dwconv) tell it from other before_RG networks.
+  if (sd.count("before_RG.1.weight") && sd.count("layers.0.blocks.0.attn.dwconv.0.weight")) return detect_dat(sd);
   if (sd.count("layers.0.residual_group.blocks.0.attn.qkv.weight")) return detect_swinir(sd);
   if (sd.count("conv_1.sk.weight") && sd.count("block_1.c1_r.sk.weight")) return detect_span(sd);
   if (sd.count("feats.0.weight") && sd.count("feats.1.refine.weight")) return detect_plksr(sd);
   if (sd.count("conv_first.weight")) return detect_rrdbnet(sd);
   if (sd.count("body.0.weight") && sd.count("body.1.weight")) return detect_compact(sd);
-  unknown_layout(sd, "neither RRDBNet (conv_first.*), SRVGGNetCompact (body.N.*), SwinIR/HAT (layers.N.residual_group.*), SPAN "
-                     "(conv_1.sk.*, block_N.*) nor PLKSR/RealPLKSR (feats.N.refine.*) keys");
+  unknown_layout(sd, "neither RRDBNet (conv_first.*), SRVGGNetCompact (body.N.*), SwinIR/HAT (layers.N.residual_group.*), DAT "
+                     "(before_RG.*), SPAN (conv_1.sk.*, block_N.*) nor PLKSR/RealPLKSR (feats.N.refine.*) keys");
 }
 
 }  // namespace yamiro

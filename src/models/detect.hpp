@@ -38,4 +38,9 @@ ArchInfo detect_plksr(const StateDict& sd);
 // unknown_layout for anything inconsistent, missing or left over.
 ArchInfo detect_hat(const StateDict& sd);
 
+// DAT ('pixelshuffle' or 'pixelshuffledirect', 1conv/3conv): every hyper-parameter from
+// key names and shapes, and the cost fields of ArchInfo. Throws through unknown_layout
+// for anything inconsistent, missing or left over.
+ArchInfo detect_dat(const StateDict& sd);
+
 }  // namespace yamiro
