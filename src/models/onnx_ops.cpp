@@ -387,15 +387,22 @@ void pool(const Src& n, Builder& b) {
 }
 
 void pad(const Src& n, Builder& b) {
-  V pads = b.aints(n, "pads", {});
-  if (b.has(n, 1)) pads = b.const_ints(n, 1, "pads");
   if (b.has(n, 3)) b.fail(n, "the axes input is not supported");
   double value = b.af(n, "value", 0);
   if (b.has(n, 2)) value = b.const_floats(n, 2, "constant_value").at(0);
-  if (pads.size() != 8) b.fail(n, "pads of " + std::to_string(pads.size()) + " values: only 4-D inputs are supported");
-  if (pads[0] != 0 || pads[4] != 0) b.fail(n, "pads the batch axis");
   const std::string mode = b.as(n, "mode", "constant");
   if (mode != "constant" && mode != "reflect" && mode != "edge") b.fail(n, "unknown mode '" + mode + "'");
+  if (b.has(n, 1) && !b.constant(n, 1)) {
+    // Pads computed in the graph (torch exports even constant pads so): from their value.
+    Node& ir = b.add(n, "Pad", {b.in(n, 0), b.in(n, 1)}, {out0(n)});
+    ir.attrs["mode"] = std::string(mode == "edge" ? "replicate" : mode);
+    ir.attrs["value"] = value;
+    return;
+  }
+  V pads = b.aints(n, "pads", {});
+  if (b.has(n, 1)) pads = b.const_ints(n, 1, "pads");
+  if (pads.size() != 8) b.fail(n, "pads of " + std::to_string(pads.size()) + " values: only 4-D inputs are supported");
+  if (pads[0] != 0 || pads[4] != 0) b.fail(n, "pads the batch axis");
   if (mode != "constant" && (pads[1] != 0 || pads[5] != 0)) b.fail(n, mode + " padding of the channel axis is not supported");
   for (auto p : pads)
     if (p < 0) b.fail(n, "negative pads (crops) are not supported");

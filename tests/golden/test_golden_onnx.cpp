@@ -46,6 +46,7 @@ const Case kCases[] = {
     {"rrdb-x4.op13.onnx", "rrdb-x4", 4, 1},       {"rrdb-x4.op17.onnx", "rrdb-x4", 4, 1},
     {"attn-x2.op11.onnx", "attn-x2", 2, 2},       {"attn-x2.op13.onnx", "attn-x2", 2, 2},
     {"attn-x2.op17.onnx", "attn-x2", 2, 2},       {"warp-x2.op16.onnx", "warp-x2", 2, 1},
+    {"zoo-x2.op13.onnx", "zoo-x2", 2, 1},         {"zoo-x2.op17.onnx", "zoo-x2", 2, 1},
 };
 
 double run_diff(const Model& m, const std::string& golden, EngineOptions o = exact_options()) {

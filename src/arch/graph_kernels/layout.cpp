@@ -34,6 +34,12 @@ Ins slice(const Node& n, const Ins& in, const DeviceWeights&) {
   for (std::size_t i = 0; i < axes.size(); ++i) {
     const std::int64_t a = axes[i] < 0 ? axes[i] + x.dim() : axes[i];
     const std::int64_t size = x.size(a);
+    if (steps[i] < 0) {  // walking down: the indices ONNX names, gathered
+      const std::int64_t b = std::clamp(starts[i] < 0 ? size + starts[i] : starts[i], std::int64_t{0}, size - 1);
+      const std::int64_t e = std::clamp(ends[i] < 0 ? size + ends[i] : ends[i], std::int64_t{-1}, size - 1);
+      x = x.index_select(a, at::arange(b, e, steps[i], at::TensorOptions().dtype(at::kLong)).to(x.device()));
+      continue;
+    }
     const std::int64_t b = std::clamp(starts[i] < 0 ? size + starts[i] : starts[i], std::int64_t{0}, size);
     const std::int64_t e = ends[i] >= kSliceEnd / 2 ? size : std::clamp(ends[i] < 0 ? size + ends[i] : ends[i], std::int64_t{0}, size);
     if (steps[i] == 1) x = x.narrow(a, b, std::min(e - b, lens[i]));
@@ -50,7 +56,11 @@ Ins crop_like(const Node& n, const Ins& in, const DeviceWeights&) {
 }
 
 Ins pad(const Node& n, const Ins& in, const DeviceWeights&) {
-  const auto p = n.ints("pads", {0, 0, 0, 0}), c = n.ints("channel_pads", {0, 0});
+  auto p = n.ints("pads", {0, 0, 0, 0}), c = n.ints("channel_pads", {0, 0});
+  if (in.size() == 2) {  // ONNX pads from a value: [n0,c0,h0,w0,n1,c1,h1,w1]
+    const auto o = host_ints(in[1]);
+    p = {o.at(2), o.at(3), o.at(6), o.at(7)}, c = {o.at(1), o.at(5)};
+  }
   const std::string mode = n.s("mode", "constant");
   at::Tensor x = in[0];
   const std::vector<std::int64_t> lrtb{p[1], p[3], p[0], p[2]};

@@ -106,7 +106,7 @@ Ins constant_of_shape(const Node& n, const Ins& in, const DeviceWeights&) {
 }
 
 Ins where(const Node&, const Ins& in, const DeviceWeights&) {
-  const at::Tensor& like = data_like({in[1], in[2], in[0]});
+  const at::Tensor like = data_like({in[1], in[2], in[0]});  // a copy: the list is a temporary
   return {at::where(as_data(in[0], like) != 0, as_data(in[1], like), as_data(in[2], like))};
 }
 

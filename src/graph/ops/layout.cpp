@@ -24,7 +24,13 @@ struct Range1 {
 };
 Range1 slice_range(const Graph& g, const Node& n, std::int64_t start, std::int64_t end, std::int64_t step, std::int64_t size) {
   if (step == 0) fail(g, &n, "step 0");
-  if (step < 0) fail(g, &n, "negative slice steps are not supported");
+  if (step < 0) {  // ONNX: start clamped to [0, size-1], end to [-1, size-1], walking down
+    if (step < -(std::int64_t{1} << 40)) fail(g, &n, "step out of range");
+    const std::int64_t b = std::clamp(start < 0 ? size + start : start, std::int64_t{0}, size - 1);
+    const std::int64_t e = std::clamp(end < 0 ? size + end : end, std::int64_t{-1}, size - 1);
+    return {b, b > e ? (b - e - step - 1) / -step : 0, step};
+  }
+  if (step > (std::int64_t{1} << 40)) fail(g, &n, "step out of range");
   const std::int64_t b = std::clamp(start < 0 ? size + start : start, std::int64_t{0}, size);
   const std::int64_t e = end >= kSliceEnd / 2 ? size : std::clamp(end < 0 ? size + end : end, std::int64_t{0}, size);
   return {b, e > b ? (e - b + step - 1) / step : 0, step};
@@ -127,8 +133,19 @@ std::vector<Shape> crop_like(const Graph& g, const Node& n, const std::vector<Sh
   return {out};
 }
 
-std::vector<Shape> pad(const Graph& g, const Node& n, const std::vector<Shape>& in) {
-  const auto p = n.ints("pads", {0, 0, 0, 0}), c = n.ints("channel_pads", {0, 0});
+// ONNX pads of a 4-D input [n0,c0,h0,w0,n1,c1,h1,w1] as the IR's (pads t,l,b,r; channel_pads).
+std::pair<std::vector<std::int64_t>, std::vector<std::int64_t>> pad_amounts(const Graph& g, const Node& n, const Values& v) {
+  if (n.inputs.size() < 2) return {n.ints("pads", {0, 0, 0, 0}), n.ints("channel_pads", {0, 0})};
+  const auto o = value_ints(g, n, v, 1, "pads");
+  if (o.size() != 8 || o[0] != 0 || o[4] != 0) fail(g, &n, "pads must be 8 values that leave the batch alone");
+  for (auto x : o)
+    if (x < 0 || x > (1 << 20)) fail(g, &n, "pad " + std::to_string(x) + " out of range");
+  if (n.s("mode", "constant") != "constant" && (o[1] || o[5])) fail(g, &n, "pads the channel axis in a non-constant mode");
+  return {{o[2], o[3], o[6], o[7]}, {o[1], o[5]}};
+}
+
+std::vector<Shape> pad(const Graph& g, const Node& n, const std::vector<Shape>& in, const Values& v) {
+  const auto [p, c] = pad_amounts(g, n, v);
   if (p.size() != 4 || c.size() != 2) fail(g, &n, "bad pads");
   Shape out = in[0];
   if (out.size() != 4) fail(g, &n, "needs an image input [N,C,H,W], got " + shape_text(out));
@@ -192,6 +209,19 @@ std::vector<Shape> transpose(const Graph& g, const Node& n, const std::vector<Sh
   return {out};
 }
 
+Value transpose_fold(const Graph&, const Node& n, const std::vector<Shape>& in, const Values& v, const Shape& out) {
+  if (!v[0]) return {};
+  const auto perm = n.ints("perm");
+  const auto ist = strides(in[0]), ost = strides(out);
+  Value r(static_cast<std::size_t>(numel(out)));
+  for (std::int64_t k = 0; k < numel(out); ++k) {
+    std::int64_t src = 0;
+    for (std::size_t d = 0; d < out.size(); ++d) src += (k / ost[d]) % out[d] * ist[static_cast<std::size_t>(perm[d])];
+    r[k] = (*v[0])[src];
+  }
+  return r;
+}
+
 std::vector<Shape> flatten(const Graph& g, const Node& n, const std::vector<Shape>& in) {
   const std::int64_t axis = n.i("axis", 1) == static_cast<std::int64_t>(in[0].size()) ? n.i("axis", 1) : axis_of(g, n, n.i("axis", 1), in[0].size());
   std::int64_t outer = 1;
@@ -208,9 +238,9 @@ std::vector<OpSpec> layout_ops() {
       {"Concat", 1, -1, &concat, &none, nullptr, &concat_fold},
       {"Slice", 1, 5, nullptr, &none, &slice, &slice_fold},
       {"CropLike", 2, 2, &crop_like, &none},
-      {"Pad", 1, 1, &pad, &none},
+      {"Pad", 1, 2, nullptr, &none, &pad},
       {"Reshape", 1, 2, nullptr, &none, &reshape, &pass_fold},
-      {"Transpose", 1, 1, &transpose, &none},
+      {"Transpose", 1, 1, &transpose, &none, nullptr, &transpose_fold},
       {"Flatten", 1, 1, &flatten, &none, nullptr, &pass_fold},
   };
 }
