@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+#include <stdexcept>
 
 #include "graph/ops.hpp"
 #include "models/onnx_import.hpp"
@@ -152,7 +153,11 @@ std::shared_ptr<graph::Graph> to_graph_ir(const Model& m, const std::string& ori
                                         (control ? " (control flow)" : ""));
     }
     if (n.outputs.empty()) b.fail(n, "has no output");
-    convert(n, b);
+    try {
+      convert(n, b);
+    } catch (const std::out_of_range&) {  // a constant input or attribute list shorter than the op needs
+      b.fail(n, "an input or attribute has too few values");
+    }
   }
   for (const ValueInfo& v : m.graph.outputs) {
     std::string name = v.name;
@@ -228,7 +233,11 @@ yamiro::Model from_model(const onnx::Model& parsed, const std::string& origin) {
   yamiro::Model m;
   m.path = origin;
   m.format = "onnx";
-  m.info = graph_arch(to_graph_ir(parsed, origin), origin);
+  try {
+    m.info = graph_arch(to_graph_ir(parsed, origin), origin);
+  } catch (const std::out_of_range&) {  // shape inference reading past a short attribute
+    throw Error(ErrorKind::Model, origin + ": a node's attribute or input has too few values");
+  }
   return m;
 }
 

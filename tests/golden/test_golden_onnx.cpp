@@ -204,6 +204,8 @@ TEST(OnnxErrors, MalformedFilesNameTheFileAndTheReason) {
             std::string::npos);
   EXPECT_NE(err(model(identity_weight(), "If")).find("(control flow)"), std::string::npos);
   EXPECT_NE(err(model(identity_weight(), "Relu", 9)).find("opset 9 is not supported"), std::string::npos);
+  // What fuzz_onnx found: a constant with no values where an op reads one (now a clean error).
+  EXPECT_NE(err(read_bytes(data_file("../fuzz/corpus/onnx/regress-short-constant.onnx"))).find("too few values"), std::string::npos);
   // Deep nesting is not recursion: a node attribute holding a subgraph is skipped unread.
   std::string deep = "x";
   for (int k = 0; k < 2000; ++k) deep = Pb().s(6, deep).b;  // graph in graph in graph ...
