@@ -11,7 +11,7 @@
 # Needs clang and libFuzzer (clang, libclang-rt-14-dev on Debian 12).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-TARGETS=(ncnn pytorch pickle safetensors image_header video)  # video: only where FFmpeg's dev files are
+TARGETS=(ncnn onnx pytorch pickle safetensors image_header video)  # video: only where FFmpeg's dev files are
 OUT=build-fuzz
 SEEDS=tests/fuzz/corpus
 export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=1:detect_leaks=1:allocator_may_return_null=1}

@@ -61,7 +61,7 @@ struct ArchInfo {
 struct Model {
   std::string name;    // manifest name or file stem
   std::string path;    // the file it came from (.param for ncnn)
-  std::string format;  // "ncnn", "pytorch" or "safetensors"
+  std::string format;  // "ncnn", "onnx", "pytorch" or "safetensors"
   ArchInfo info;
   StateDict weights;
 };
@@ -74,6 +74,17 @@ struct Model {
 // layer type (with its line), blobs read before they are made, shapes that cannot be
 // inferred, parameters out of range. Thread-safe.
 Model load_ncnn(const std::string& param_path, const std::string& bin_path);
+
+// Reads an ONNX model (.onnx; opsets 11 to 18) and converts it to the graph IR, run on the
+// graph executor (arch "Graph", its contract from a shape probe, as for ncnn graphs).
+// Initializers may be fp32, fp16, bf16, fp64 or integers (fp16 weights become fp32 on load;
+// an fp16 model runs in the engine's precision), inline or in external data files, which
+// must lie in the model's folder. The protobuf is read by yamiro's own bounded reader (no
+// libprotobuf). Throws Error(Model) naming the file for anything malformed (truncated wire
+// data, lengths past the end, tensors that do not match their dims, sizes over the caps,
+// external data outside the folder) and naming the op and node for an unsupported op
+// (If/Loop included) or attribute. Thread-safe.
+Model load_onnx(const std::string& path);
 
 // Reads a PyTorch checkpoint (.pth/.pt): the zip layout of torch.save >= 1.6 or the
 // legacy pre-1.6 one, told apart by content. Pickles go through a restricted unpickler

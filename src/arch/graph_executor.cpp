@@ -18,7 +18,7 @@ namespace yamiro::graph {
 Kernel find_kernel(const std::string& op) {
   static const std::unordered_map<std::string, Kernel> table = [] {
     std::unordered_map<std::string, Kernel> t;
-    for (auto group : {&kernels::conv_kernels, &kernels::elementwise_kernels, &kernels::layout_kernels})
+    for (auto group : {&kernels::conv_kernels, &kernels::elementwise_kernels, &kernels::layout_kernels, &kernels::tensor_kernels})
       for (const KernelEntry& e : group()) t.emplace(e.op, e.run);
     return t;
   }();
@@ -95,6 +95,9 @@ GraphRunner::GraphRunner(std::shared_ptr<const Graph> graph, const arch::NetOpti
   }
   for (const auto& o : graph_->outputs) outputs_.push_back(slot_of(o));
   slots_ = static_cast<int>(slot.size());
+  folding_ = has_folding(*graph_);
+  slot_names_.resize(static_cast<std::size_t>(slots_));
+  for (const auto& [name, k] : slot) slot_names_[static_cast<std::size_t>(k)] = name;
   // Free each blob after its last reader, so peak memory follows the graph's width.
   std::vector<int> last(slots_, -1);
   for (std::size_t i = 0; i < steps_.size(); ++i)
@@ -105,11 +108,48 @@ GraphRunner::GraphRunner(std::shared_ptr<const Graph> graph, const arch::NetOpti
 
 GraphRunner::~GraphRunner() = default;
 
+// The folded blobs of one input shape (CPU float64) and the steps they make unnecessary.
+struct GraphRunner::Folded {
+  std::vector<at::Tensor> blobs;  // by slot; undefined where the blob does not fold
+  std::vector<char> skip;         // by step
+};
+
+std::shared_ptr<const GraphRunner::Folded> GraphRunner::folded(const at::Tensor& x) const {
+  const std::vector<std::int64_t> key = x.sizes().vec();
+  std::lock_guard<std::mutex> lock(fold_mutex_);
+  const auto it = fold_cache_.find(key);
+  if (it != fold_cache_.end()) return it->second;
+  const Inferred inf = infer(*graph_, {key});
+  auto f = std::make_shared<Folded>();
+  f->blobs.resize(static_cast<std::size_t>(slots_));
+  for (int k = 0; k < slots_; ++k) {
+    const auto v = inf.values.find(slot_names_[static_cast<std::size_t>(k)]);
+    if (v == inf.values.end() || k == input_) continue;
+    const Shape& shape = inf.shapes.at(v->first);
+    f->blobs[k] = at::tensor(v->second, at::TensorOptions().dtype(at::kDouble)).reshape(shape);
+  }
+  for (const Step& s : steps_) {
+    bool all = !s.out.empty() && !s.conv3;
+    for (int k : s.out) all = all && f->blobs[k].defined();
+    f->skip.push_back(all);
+  }
+  if (fold_cache_.size() >= 64) fold_cache_.clear();
+  fold_cache_.emplace(key, f);
+  return f;
+}
+
 std::vector<at::Tensor> GraphRunner::run(const at::Tensor& x, const Globals* globals) const {
   std::vector<at::Tensor> blobs(static_cast<std::size_t>(slots_));
   blobs[input_] = x;
   std::vector<at::Tensor> in;
-  for (const Step& s : steps_) {
+  const std::shared_ptr<const Folded> fold = folding_ ? folded(x) : nullptr;
+  for (std::size_t si = 0; si < steps_.size(); ++si) {
+    const Step& s = steps_[si];
+    if (fold && fold->skip[si]) {
+      for (int k : s.out) blobs[k] = fold->blobs[k];
+      for (int k : s.release) blobs[k] = at::Tensor();
+      continue;
+    }
     in.clear();
     for (int k : s.in) in.push_back(blobs[k]);
     std::vector<at::Tensor> out;

@@ -3,7 +3,10 @@
 #pragma once
 #include <ATen/ATen.h>
 
+#include <map>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <vector>
 
 #include "arch/network.hpp"
@@ -22,8 +25,10 @@ class GraphRunner {
   GraphRunner& operator=(const GraphRunner&) = delete;
 
   // Runs the nodes in order on `x` (the graph's input, as is: no padding, no crop) and
-  // returns the graph's outputs. Blobs are freed after their last reader. Throws what
-  // the kernels throw. Not thread-safe.
+  // returns the graph's outputs. Blobs are freed after their last reader. Blobs that fold
+  // (shape arithmetic, constants: graph/ops.hpp) are computed once per input shape and
+  // cached (up to 64 shapes), their nodes skipped. Throws what the kernels throw. Not
+  // thread-safe.
   std::vector<at::Tensor> run(const at::Tensor& x) const { return run(x, nullptr); }
 
   // Control over the GlobalPool nodes (numbered in node order): `fixed[k]`, when defined,
@@ -39,7 +44,13 @@ class GraphRunner {
 
  private:
   struct Step;
+  struct Folded;
+  std::shared_ptr<const Folded> folded(const at::Tensor& x) const;
   std::shared_ptr<const Graph> graph_;
+  bool folding_ = false;
+  std::vector<std::string> slot_names_;
+  mutable std::mutex fold_mutex_;
+  mutable std::map<std::vector<std::int64_t>, std::shared_ptr<const Folded>> fold_cache_;
   std::vector<Step> steps_;
   std::vector<int> outputs_;
   std::vector<const Node*> global_nodes_;

@@ -28,7 +28,15 @@ namespace kernels {
 std::vector<KernelEntry> conv_kernels();         // Conv ConvTranspose Dense Pool GlobalPool
 std::vector<KernelEntry> elementwise_kernels();  // activations, Unary, Binary, Sum/Prod/Max, Affine, PRelu, Softmax
 std::vector<KernelEntry> layout_kernels();       // Concat Slice CropLike Pad Reshape Transpose Flatten Resize PixelShuffle
+std::vector<KernelEntry> tensor_kernels();       // the ONNX frontend's ops (graph/ops/tensor.cpp, math.cpp)
 }  // namespace kernels
+
+// Folded blobs (graph/ops.hpp) reach kernels as CPU float64 tensors. as_data gives one
+// the device and dtype of `like` (a no-op for data); host_ints reads one (or any tensor)
+// as integers; data_like is the first input that is data (else the first).
+at::Tensor as_data(const at::Tensor& t, const at::Tensor& like);
+std::vector<std::int64_t> host_ints(const at::Tensor& t);
+const at::Tensor& data_like(const std::vector<at::Tensor>& in);
 
 // The kernel of an IR op, or nullptr. Thread-safe.
 Kernel find_kernel(const std::string& op);

@@ -11,7 +11,8 @@ namespace {
 const std::map<std::string, OpSpec>& table() {
   static const std::map<std::string, OpSpec> t = [] {
     std::map<std::string, OpSpec> m;
-    for (auto group : {&ops::conv_ops, &ops::pool_ops, &ops::elementwise_ops, &ops::layout_ops, &ops::resample_ops})
+    for (auto group : {&ops::conv_ops, &ops::pool_ops, &ops::elementwise_ops, &ops::layout_ops, &ops::resample_ops,
+                       &ops::tensor_ops, &ops::math_ops})
       for (const OpSpec& s : group()) m.emplace(s.name, s);
     return m;
   }();
@@ -48,30 +49,81 @@ std::pair<std::int64_t, std::int64_t> same_pads(std::int64_t in, std::int64_t ex
   return upper ? std::make_pair(total / 2, total - total / 2) : std::make_pair(total - total / 2, total / 2);
 }
 
-std::map<std::string, Shape> infer_shapes(const Graph& g, const std::vector<Shape>& inputs) {
+std::vector<std::int64_t> value_ints(const Graph& g, const Node& n, const Values& v, std::size_t k, const char* what) {
+  if (k >= v.size() || !v[k]) fail(g, &n, std::string("its ") + what + " (input " + std::to_string(k) + ") does not follow from the input's shape");
+  std::vector<std::int64_t> out;
+  for (double d : *v[k]) out.push_back(d >= 9.2e18 ? std::int64_t{9200000000000000000} : d <= -9.2e18 ? -std::int64_t{9200000000000000000} : static_cast<std::int64_t>(d));
+  return out;
+}
+
+std::int64_t norm_axis(const Graph& g, const Node& n, std::int64_t axis, std::size_t rank) {
+  const auto r = static_cast<std::int64_t>(rank);
+  if (axis < -r || axis >= r) fail(g, &n, "axis " + std::to_string(axis) + " out of range for rank " + std::to_string(rank));
+  return axis < 0 ? axis + r : axis;
+}
+
+std::int64_t broadcast_index(const Shape& in, const Shape& out, std::int64_t k) {
+  std::int64_t src = 0, stride = 1, rest = k;
+  const std::size_t off = out.size() - in.size();
+  for (std::size_t d = out.size(); d-- > 0;) {
+    const std::int64_t pos = rest % out[d];
+    rest /= out[d];
+    if (d >= off) {
+      const std::int64_t size = in[d - off];
+      if (size != 1) src += pos * stride;
+      stride *= size;
+    }
+  }
+  return src;
+}
+
+bool has_folding(const Graph& g) {
+  for (const auto& n : g.nodes)
+    if (n.op == "Constant" || n.op == "ShapeOf") return true;
+  return false;
+}
+
+std::map<std::string, Shape> infer_shapes(const Graph& g, const std::vector<Shape>& inputs) { return infer(g, inputs).shapes; }
+
+Inferred infer(const Graph& g, const std::vector<Shape>& inputs) {
   if (inputs.size() != g.inputs.size()) fail(g, nullptr, "wrong number of input shapes");
-  std::map<std::string, Shape> shapes;
+  Inferred r;
+  auto& shapes = r.shapes;
   for (std::size_t i = 0; i < inputs.size(); ++i) shapes[g.inputs[i]] = inputs[i];
   for (const auto& n : g.nodes) {
     const OpSpec* spec = find_op(n.op);
     if (!spec) fail(g, &n, "unknown op");
     std::vector<Shape> in;
+    Values vals;
     for (const auto& b : n.inputs) {
       const auto it = shapes.find(b);
       if (it == shapes.end()) fail(g, &n, "reads blob '" + b + "' before anything makes it");
       in.push_back(it->second);
+      const auto v = r.values.find(b);
+      vals.push_back(v == r.values.end() ? nullptr : &v->second);
     }
-    auto out = spec->infer(g, n, in);
+    auto out = spec->infer_values ? spec->infer_values(g, n, in, vals) : spec->infer(g, n, in);
     if (out.size() != n.outputs.size()) fail(g, &n, "makes " + std::to_string(out.size()) + " outputs, the file lists " +
                                                       std::to_string(n.outputs.size()));
     for (std::size_t k = 0; k < out.size(); ++k) {
       for (auto d : out[k])
         if (d <= 0 || d > (1 << 24)) fail(g, &n, "its output shape " + shape_text(out[k]) + " cannot be made from " +
                                                      (in.empty() ? std::string("nothing") : shape_text(in[0])));
+      // At most 2^40 values a blob (and rank 8): numel() of any blob cannot overflow.
+      double total = 1;
+      for (auto d : out[k]) total *= static_cast<double>(d);
+      if (out[k].size() > 8 || total > 1099511627776.0) fail(g, &n, "its output shape " + shape_text(out[k]) + " is too large");
       shapes[n.outputs[k]] = out[k];
     }
+    if (spec->fold && out.size() == 1 && numel(out[0]) <= kMaxFoldValues) {
+      Value v = spec->fold(g, n, in, vals, out[0]);
+      if (!v.empty()) {
+        if (static_cast<std::int64_t>(v.size()) != numel(out[0])) fail(g, &n, "folded to the wrong number of values");
+        r.values[n.outputs[0]] = std::move(v);
+      }
+    }
   }
-  return shapes;
+  return r;
 }
 
 int valid_input_side(const ArchInfo& info, int side) {
@@ -113,7 +165,7 @@ Cost cost(const Graph& g, int h, int w) {
 Contract probe(const Graph& g) {
   if (g.inputs.size() != 1) fail(g, nullptr, "the shape probe needs exactly one input");
   Contract c;
-  for (const auto& n : g.nodes) c.global_reduction = c.global_reduction || n.op == "GlobalPool";
+  for (const auto& n : g.nodes) c.global_reduction = c.global_reduction || n.op == "GlobalPool" || n.op == "InstanceNorm";
   constexpr int kFirst = 128, kCount = 48;
   // Output side per input side (0 = no image output), then the smallest grid (multiple,
   // remainder) on which the output is exactly scale * (n - 2 * shrink): strided layers
@@ -148,6 +200,28 @@ Contract probe(const Graph& g) {
       // Strides: how much slower each image blob grows than the input, on the grid.
       const auto a = infer_shapes(g, {{1, g.input_channels.at(0), n0, n0}});
       const auto b = infer_shapes(g, {{1, g.input_channels.at(0), n0 + 16 * m, n0 + 16 * m}});
+      // Reductions over axes whose extent grows with the image (a mean over H*W tokens,
+      // attention over the whole image) make the output depend on all of it.
+      for (const auto& n : g.nodes) {
+        if (n.inputs.empty()) continue;
+        const Shape &ia = a.at(n.inputs[0]), &ib = b.at(n.inputs[0]);
+        std::vector<std::int64_t> axes;
+        if (n.op == "Reduce") {
+          axes = n.ints("axes", {});
+          if (axes.empty())
+            for (std::size_t d = 0; d < ia.size(); ++d) axes.push_back(static_cast<std::int64_t>(d));
+        } else if (n.op == "Softmax") {
+          axes = {n.i("axis")};
+        } else if (n.op == "MatMul") {
+          axes = {-1};
+        } else if (n.op == "LayerNorm") {
+          for (std::int64_t d = norm_axis(g, n, n.i("axis", -1), ia.size()); d < static_cast<std::int64_t>(ia.size()); ++d) axes.push_back(d);
+        }
+        for (auto ax : axes) {
+          const std::int64_t d = norm_axis(g, n, ax, ia.size());
+          if (d > 0 && ia[d] != ib[d]) c.global_reduction = true;
+        }
+      }
       for (const auto& [blob, sa] : a) {
         const Shape& sb = b.at(blob);
         if (sa.size() != 4 || sb[2] <= sa[2]) continue;

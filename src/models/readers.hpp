@@ -19,6 +19,10 @@ Model ncnn_from_bytes(const std::string& param_text, const std::vector<unsigned 
 Model ncnn_graph_from_bytes(const std::string& param_text, const std::vector<unsigned char>& bin,
                             const std::string& param_path, const std::string& bin_path);
 
+// See load_onnx: the bytes of an .onnx file (tensors with external data are refused: there
+// is no folder). Throws Error(Model) prefixed with `origin`. Thread-safe.
+Model onnx_from_bytes(const std::vector<unsigned char>& bytes, const std::string& origin);
+
 // See load_pytorch. Throws Error(Model) prefixed with `origin`. Thread-safe.
 Model pytorch_from_bytes(const std::vector<unsigned char>& bytes, const std::string& origin);
 

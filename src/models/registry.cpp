@@ -51,8 +51,13 @@ Model load_file(const fs::path& path, const std::string& name, bool trust_code) 
     m.name = name;
     return m;
   }
+  if (ext == ".onnx") {
+    Model m = load_onnx(path.string());
+    m.name = name;
+    return m;
+  }
   throw Error(ErrorKind::Model, path.string() + ": unsupported model format '" + ext +
-                                    "' (supported: ncnn .param/.bin, PyTorch .pth/.pt, .safetensors)");
+                                    "' (supported: ncnn .param/.bin, ONNX .onnx, PyTorch .pth/.pt, .safetensors)");
 }
 
 }  // namespace
@@ -81,7 +86,7 @@ Model load_model(const std::string& name_or_path, bool trust_code) {
   const bool looks_like_path = name_or_path.find('/') != std::string::npos || p.has_extension();
   if (looks_like_path) throw Error(ErrorKind::Model, name_or_path + ": model file not found");
   for (const auto& dir : model_dirs())
-    for (const char* ext : {".param", ".safetensors", ".pth", ".pt"}) {
+    for (const char* ext : {".param", ".safetensors", ".pth", ".pt", ".onnx"}) {
       const fs::path file = fs::path(dir) / (name_or_path + ext);
       if (fs::is_regular_file(file, ec)) return load_file(file, name_or_path, trust_code);
     }

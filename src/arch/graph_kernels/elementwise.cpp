@@ -71,6 +71,11 @@ Ins unary(const Node& n, const Ins& in, const DeviceWeights&) {
   if (fn == "log10") return {at::log10(x)};
   if (fn == "round") return {at::round(x)};
   if (fn == "trunc") return {at::trunc(x)};
+  if (fn == "erf") return {at::erf(x)};
+  if (fn == "softplus") return {at::softplus(x)};
+  if (fn == "gelu") return {at::gelu(x, n.s("approximate", "none"))};
+  if (fn == "not") return {(x == 0).to(x.scalar_type())};
+  if (fn == "sign") return {at::sign(x)};
   bad(n, "unknown function '" + fn + "'");
 }
 
@@ -78,19 +83,28 @@ at::Tensor apply(const Node& n, const std::string& fn, const at::Tensor& a, cons
   if (fn == "add") return a + b;
   if (fn == "sub") return a - b;
   if (fn == "mul") return a * b;
-  if (fn == "div") return a / b;
+  if (fn == "div") return n.s("dtype", "float") == "int" ? at::div(a, b, "trunc") : a / b;
   if (fn == "max") return at::maximum(a, b);
   if (fn == "min") return at::minimum(a, b);
   if (fn == "pow") return at::pow(a, b);
   if (fn == "atan2") return at::atan2(a, b);
   if (fn == "fmod") return at::fmod(a, b);
+  if (fn == "eq") return (a == b).to(a.scalar_type());
+  if (fn == "lt") return (a < b).to(a.scalar_type());
+  if (fn == "gt") return (a > b).to(a.scalar_type());
+  if (fn == "le") return (a <= b).to(a.scalar_type());
+  if (fn == "ge") return (a >= b).to(a.scalar_type());
+  if (fn == "and") return ((a != 0) & (b != 0)).to(a.scalar_type());
+  if (fn == "or") return ((a != 0) | (b != 0)).to(a.scalar_type());
   bad(n, "unknown function '" + fn + "'");
 }
 
 Ins binary(const Node& n, const Ins& in, const DeviceWeights&) {
-  const at::Tensor b = in.size() == 2 ? in[1] : at::scalar_tensor(n.f("scalar", 0), in[0].options());
+  const at::Tensor& like = data_like(in);
+  const at::Tensor a = as_data(in[0], like);
+  const at::Tensor b = in.size() == 2 ? as_data(in[1], like) : at::scalar_tensor(n.f("scalar", 0), a.options());
   const std::string fn = n.s("fn", "");
-  return {n.i("reverse", 0) ? apply(n, fn, b, in[0]) : apply(n, fn, in[0], b)};
+  return {n.i("reverse", 0) ? apply(n, fn, b, a) : apply(n, fn, a, b)};
 }
 
 Ins sum(const Node& n, const Ins& in, const DeviceWeights&) {
@@ -109,7 +123,14 @@ Ins max(const Node&, const Ins& in, const DeviceWeights&) {
   for (std::size_t k = 1; k < in.size(); ++k) acc = at::maximum(acc, in[k]);
   return {acc};
 }
-Ins softmax(const Node& n, const Ins& in, const DeviceWeights&) { return {at::softmax(in[0], n.i("axis"))}; }
+Ins softmax(const Node& n, const Ins& in, const DeviceWeights&) {
+  const at::Tensor& x = in[0];
+  std::int64_t axis = n.i("axis");
+  if (axis < 0) axis += x.dim();
+  if (!n.i("coerce", 0) || axis == x.dim() - 1) return {at::softmax(x, axis)};
+  // ONNX before opset 13: the input seen as 2-D [outer, inner] at `axis`.
+  return {at::softmax(x.flatten(axis), axis).reshape(x.sizes())};
+}
 
 }  // namespace
 

@@ -1,5 +1,6 @@
 // ATen kernels of the layout and resampling ops.
 #include <algorithm>
+#include <cmath>
 
 #include "arch/graph_kernels.hpp"
 #include "yamiro/error.hpp"
@@ -9,17 +10,40 @@ namespace {
 
 using Ins = std::vector<at::Tensor>;
 
-Ins concat(const Node& n, const Ins& in, const DeviceWeights&) { return {at::cat(in, n.i("axis"))}; }
+Ins concat(const Node& n, const Ins& in, const DeviceWeights&) {
+  const at::Tensor& like = data_like(in);
+  std::vector<at::Tensor> xs;
+  for (const auto& t : in) xs.push_back(as_data(t, like));
+  return {at::cat(xs, n.i("axis"))};
+}
 
 Ins slice(const Node& n, const Ins& in, const DeviceWeights&) {
-  const auto axes = n.ints("axes"), starts = n.ints("starts"), ends = n.ints("ends");
-  const auto lens = n.ints("max_lengths", std::vector<std::int64_t>(axes.size(), kSliceEnd));
+  std::vector<std::int64_t> axes, starts, ends, steps, lens;
+  if (in.size() > 1) {  // ONNX: from values
+    starts = host_ints(in[1]), ends = host_ints(in[2]);
+    if (in.size() > 3) axes = host_ints(in[3]);
+    else for (std::size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<std::int64_t>(i));
+    if (in.size() > 4) steps = host_ints(in[4]);
+  } else {
+    axes = n.ints("axes"), starts = n.ints("starts"), ends = n.ints("ends"), steps = n.ints("steps", {});
+    lens = n.ints("max_lengths", {});
+  }
+  if (steps.empty()) steps.assign(axes.size(), 1);
+  if (lens.empty()) lens.assign(axes.size(), kSliceEnd);
   at::Tensor x = in[0];
   for (std::size_t i = 0; i < axes.size(); ++i) {
-    const std::int64_t size = x.size(axes[i]);
+    const std::int64_t a = axes[i] < 0 ? axes[i] + x.dim() : axes[i];
+    const std::int64_t size = x.size(a);
+    if (steps[i] < 0) {  // walking down: the indices ONNX names, gathered
+      const std::int64_t b = std::clamp(starts[i] < 0 ? size + starts[i] : starts[i], std::int64_t{0}, size - 1);
+      const std::int64_t e = std::clamp(ends[i] < 0 ? size + ends[i] : ends[i], std::int64_t{-1}, size - 1);
+      x = x.index_select(a, at::arange(b, e, steps[i], at::TensorOptions().dtype(at::kLong)).to(x.device()));
+      continue;
+    }
     const std::int64_t b = std::clamp(starts[i] < 0 ? size + starts[i] : starts[i], std::int64_t{0}, size);
-    const std::int64_t e = ends[i] == kSliceEnd ? size : std::clamp(ends[i] < 0 ? size + ends[i] : ends[i], std::int64_t{0}, size);
-    x = x.narrow(axes[i], b, std::min(e - b, lens[i]));
+    const std::int64_t e = ends[i] >= kSliceEnd / 2 ? size : std::clamp(ends[i] < 0 ? size + ends[i] : ends[i], std::int64_t{0}, size);
+    if (steps[i] == 1) x = x.narrow(a, b, std::min(e - b, lens[i]));
+    else x = x.slice(a, b, e, steps[i]);
   }
   return {x};
 }
@@ -32,7 +56,11 @@ Ins crop_like(const Node& n, const Ins& in, const DeviceWeights&) {
 }
 
 Ins pad(const Node& n, const Ins& in, const DeviceWeights&) {
-  const auto p = n.ints("pads", {0, 0, 0, 0}), c = n.ints("channel_pads", {0, 0});
+  auto p = n.ints("pads", {0, 0, 0, 0}), c = n.ints("channel_pads", {0, 0});
+  if (in.size() == 2) {  // ONNX pads from a value: [n0,c0,h0,w0,n1,c1,h1,w1]
+    const auto o = host_ints(in[1]);
+    p = {o.at(2), o.at(3), o.at(6), o.at(7)}, c = {o.at(1), o.at(5)};
+  }
   const std::string mode = n.s("mode", "constant");
   at::Tensor x = in[0];
   const std::vector<std::int64_t> lrtb{p[1], p[3], p[0], p[2]};
@@ -44,6 +72,12 @@ Ins pad(const Node& n, const Ins& in, const DeviceWeights&) {
 }
 
 Ins reshape(const Node& n, const Ins& in, const DeviceWeights&) {
+  if (in.size() == 2) {  // ONNX: the whole shape from a value, 0 copies the input's dim
+    auto shape = host_ints(in[1]);
+    for (std::size_t i = 0; i < shape.size(); ++i)
+      if (shape[i] == 0 && !n.i("allowzero", 0)) shape[i] = in[0].size(static_cast<std::int64_t>(i));
+    return {in[0].reshape(shape)};
+  }
   std::vector<std::int64_t> shape{in[0].size(0)};
   const auto target = n.ints("shape");
   for (std::size_t i = 0; i < target.size(); ++i) shape.push_back(target[i] == 0 ? in[0].size(static_cast<std::int64_t>(i) + 1) : target[i]);
@@ -51,9 +85,70 @@ Ins reshape(const Node& n, const Ins& in, const DeviceWeights&) {
 }
 
 Ins transpose(const Node& n, const Ins& in, const DeviceWeights&) { return {in[0].permute(n.ints("perm")).contiguous()}; }
-Ins flatten(const Node&, const Ins& in, const DeviceWeights&) { return {in[0].flatten(1)}; }
+Ins flatten(const Node& n, const Ins& in, const DeviceWeights&) {
+  std::int64_t axis = n.i("axis", 1);
+  if (axis < 0) axis += in[0].dim();
+  std::int64_t outer = 1;
+  for (std::int64_t d = 0; d < axis; ++d) outer *= in[0].size(d);
+  return {in[0].reshape({outer, -1})};
+}
+
+// ONNX's coordinate transformation of output position o on an axis of in -> out at `scale`.
+double source_coord(const std::string& coord, double o, std::int64_t in, std::int64_t out, double scale) {
+  if (coord == "half_pixel") return (o + 0.5) / scale - 0.5;
+  if (coord == "pytorch_half_pixel") return out > 1 ? (o + 0.5) / scale - 0.5 : 0.0;
+  if (coord == "align_corners") return out == 1 ? 0.0 : o * static_cast<double>(in - 1) / static_cast<double>(out - 1);
+  return o / scale;  // asymmetric
+}
+
+std::int64_t nearest_index(const std::string& mode, double x, std::int64_t in) {
+  double r;
+  if (mode == "floor") r = std::floor(x);
+  else if (mode == "ceil") r = std::ceil(x);
+  else if (mode == "round_prefer_ceil") r = std::floor(x + 0.5);
+  else r = std::ceil(x - 0.5);  // round_prefer_floor
+  return std::clamp(static_cast<std::int64_t>(r), std::int64_t{0}, in - 1);
+}
+
+// The ONNX Resize: sizes or scales from attributes or a value input, coordinate modes.
+Ins resize_onnx(const Node& n, const Ins& in) {
+  const at::Tensor& x = in[0];
+  std::vector<std::int64_t> size = n.ints("sizes", {});
+  std::vector<double> scales = n.floats("scales", {});
+  if (in.size() == 2) {
+    const auto t = in[1].to(at::kCPU, at::kDouble).contiguous();
+    const double* p = t.data_ptr<double>();
+    if (n.s("dynamic", "") == "sizes") size = {static_cast<std::int64_t>(p[2]), static_cast<std::int64_t>(p[3])};
+    else scales = {p[2], p[3]};
+  }
+  if (size.size() != 2)
+    size = {static_cast<std::int64_t>(static_cast<float>(x.size(2)) * static_cast<float>(scales[0])),
+            static_cast<std::int64_t>(static_cast<float>(x.size(3)) * static_cast<float>(scales[1]))};
+  if (scales.size() != 2)
+    scales = {static_cast<double>(size[0]) / static_cast<double>(x.size(2)), static_cast<double>(size[1]) / static_cast<double>(x.size(3))};
+  const std::string mode = n.s("mode", "nearest"), coord = n.s("coord", "half_pixel");
+  if (mode == "nearest") {
+    at::Tensor y = x;
+    for (int a = 0; a < 2; ++a) {
+      std::vector<std::int64_t> idx(static_cast<std::size_t>(size[a]));
+      for (std::int64_t o = 0; o < size[a]; ++o)
+        idx[o] = nearest_index(n.s("nearest", "round_prefer_floor"), source_coord(coord, static_cast<double>(o), x.size(2 + a), size[a], scales[a]), x.size(2 + a));
+      y = y.index_select(2 + a, at::tensor(idx, at::TensorOptions().dtype(at::kLong)).to(x.device()));
+    }
+    return {y};
+  }
+  const bool corners = coord == "align_corners";
+  if (!corners && coord != "half_pixel" && coord != "pytorch_half_pixel")
+    throw Error(ErrorKind::Model, "Resize '" + n.name + "': " + mode + " with coordinate mode '" + coord + "' is not supported");
+  const c10::optional<double> sh = corners ? c10::nullopt : c10::optional<double>(scales[0]);
+  const c10::optional<double> sw = corners ? c10::nullopt : c10::optional<double>(scales[1]);
+  if (mode == "bilinear") return {at::upsample_bilinear2d(x, size, corners, sh, sw)};
+  if (mode == "bicubic") return {at::upsample_bicubic2d(x, size, corners, sh, sw)};
+  throw Error(ErrorKind::Model, "Resize '" + n.name + "': unknown mode '" + mode + "'");
+}
 
 Ins resize(const Node& n, const Ins& in, const DeviceWeights&) {
+  if (n.attrs.count("coord")) return resize_onnx(n, in);
   const at::Tensor& x = in[0];
   const std::string mode = n.s("mode", "nearest");
   const bool corners = n.i("align_corners", 0) != 0;

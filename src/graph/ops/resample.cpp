@@ -7,12 +7,21 @@
 namespace yamiro::graph::ops {
 namespace {
 
-std::vector<Shape> resize(const Graph& g, const Node& n, const std::vector<Shape>& in) {
+std::vector<Shape> resize(const Graph& g, const Node& n, const std::vector<Shape>& in, const Values& v) {
   const Shape& x = in[0];
   if (x.size() != 4) fail(g, &n, "needs an image input [N,C,H,W], got " + shape_text(x));
-  const auto sizes = n.ints("sizes", {});
+  auto sizes = n.ints("sizes", {});
+  auto scales = n.floats("scales", {});
+  if (in.size() == 2) {  // ONNX: sizes or scales of all four axes, from a value
+    if (!v[1] || v[1]->size() != 4) fail(g, &n, "its sizes or scales do not follow from the input's shape (or are not 4 values)");
+    const Value& d = *v[1];
+    if (d[0] != (n.s("dynamic", "") == "sizes" ? static_cast<double>(x[0]) : 1.0) ||
+        d[1] != (n.s("dynamic", "") == "sizes" ? static_cast<double>(x[1]) : 1.0))
+      fail(g, &n, "resizes the batch or channel axis");
+    if (n.s("dynamic", "") == "sizes") sizes = {static_cast<std::int64_t>(d[2]), static_cast<std::int64_t>(d[3])};
+    else scales = {d[2], d[3]};
+  }
   if (sizes.size() == 2) return {{x[0], x[1], sizes[0], sizes[1]}};
-  const auto scales = n.floats("scales", {});
   if (scales.size() != 2 || !(scales[0] > 0) || !(scales[1] > 0) || scales[0] > 64 || scales[1] > 64)
     fail(g, &n, "needs scales or sizes");
   // In single precision, as the frontends' runtimes compute it.
@@ -41,7 +50,7 @@ double none(const Node&, const std::vector<Shape>&, const std::vector<Shape>&) {
 
 std::vector<OpSpec> resample_ops() {
   return {
-      {"Resize", 1, 1, &resize, &resize_flops},
+      {"Resize", 1, 2, nullptr, &resize_flops, &resize},
       {"PixelShuffle", 1, 1, &pixel_shuffle, &none},
   };
 }
