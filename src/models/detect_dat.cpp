@@ -10,16 +10,12 @@
 #include <sstream>
 
 #include "models/detect.hpp"
+#include "models/detect_reader.hpp"
 
 namespace yamiro {
 namespace {
 
-std::string shape_text(const std::vector<std::int64_t>& shape) {
-  std::ostringstream s;
-  s << "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s << (i ? "," : "") << shape[i];
-  return s.str() + "]";
-}
+using detect::shape_text;
 
 std::string join(const std::vector<int>& v) {
   std::string s;
@@ -27,33 +23,10 @@ std::string join(const std::vector<int>& v) {
   return s;
 }
 
-// Reads the state dict and remembers which tensors it has looked at.
-class Reader {
+// The shared reader (models/detect_reader.hpp), failing as "DAT without KEY".
+class Reader : public detect::Reader {
  public:
-  explicit Reader(const StateDict& sd) : sd_(sd) {}
-
-  bool has(const std::string& key) const { return sd_.count(key) > 0; }
-
-  const HostTensor& get(const std::string& key) {
-    const auto it = sd_.find(key);
-    if (it == sd_.end()) fail("DAT without " + key);
-    if (static_cast<std::int64_t>(it->second.values.size()) != it->second.numel()) fail(key + " holds the wrong number of values");
-    used_.insert(key);
-    return it->second;
-  }
-
-  const HostTensor& expect(const std::string& key, const std::vector<std::int64_t>& shape) {
-    const HostTensor& t = get(key);
-    if (t.shape != shape) fail(key + " has shape " + shape_text(t.shape) + ", expected " + shape_text(shape));
-    return t;
-  }
-
-  // Weight and bias of a layer: conv layers pass {out, in, k, k}, linear ones {out, in},
-  // LayerNorm {C}.
-  void layer(const std::string& name, const std::vector<std::int64_t>& weight_shape, bool bias = true) {
-    expect(name + ".weight", weight_shape);
-    if (bias) expect(name + ".bias", {weight_shape[0]});
-  }
+  explicit Reader(const StateDict& sd) : detect::Reader(sd, "DAT") {}
 
   // nn.BatchNorm2d (eval): affine parameters, running statistics, and the step counter
   // that torch saves (a 0-d integer; some exporters drop it).
@@ -68,23 +41,6 @@ class Reader {
       if (n.numel() != 1) fail(name + ".num_batches_tracked is " + shape_text(n.shape) + ", not a scalar");
     }
   }
-
-  int count(const std::string& prefix, const std::string& suffix) const {
-    int n = 0;
-    while (has(prefix + std::to_string(n) + suffix)) ++n;
-    return n;
-  }
-
-  void expect_all_used() const {
-    for (const auto& [key, t] : sd_)
-      if (!used_.count(key)) fail("tensor " + key + shape_text(t.shape) + " is not part of DAT");
-  }
-
-  [[noreturn]] void fail(const std::string& why) const { unknown_layout(sd_, why); }
-
- private:
-  const StateDict& sd_;
-  std::set<std::string> used_;
 };
 
 // What the blocks must agree on; 0 / -1 until the first block sets it.

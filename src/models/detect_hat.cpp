@@ -9,16 +9,12 @@
 #include <sstream>
 
 #include "models/detect.hpp"
+#include "models/detect_reader.hpp"
 
 namespace yamiro {
 namespace {
 
-std::string shape_text(const std::vector<std::int64_t>& shape) {
-  std::ostringstream s;
-  s << "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s << (i ? "," : "") << shape[i];
-  return s.str() + "]";
-}
+using detect::shape_text;
 
 std::string join(const std::vector<int>& v) {
   std::string s;
@@ -32,32 +28,10 @@ std::string ratio_text(double a, double b) {
   return s.str();
 }
 
-// Reads the state dict and remembers which tensors it has looked at.
-class Reader {
+// The shared reader (models/detect_reader.hpp), failing as "HAT without KEY".
+class Reader : public detect::Reader {
  public:
-  explicit Reader(const StateDict& sd) : sd_(sd) {}
-
-  bool has(const std::string& key) const { return sd_.count(key) > 0; }
-
-  const HostTensor& get(const std::string& key) {
-    const auto it = sd_.find(key);
-    if (it == sd_.end()) fail("HAT without " + key);
-    if (static_cast<std::int64_t>(it->second.values.size()) != it->second.numel()) fail(key + " holds the wrong number of values");
-    used_.insert(key);
-    return it->second;
-  }
-
-  const HostTensor& expect(const std::string& key, const std::vector<std::int64_t>& shape) {
-    const HostTensor& t = get(key);
-    if (t.shape != shape) fail(key + " has shape " + shape_text(t.shape) + ", expected " + shape_text(shape));
-    return t;
-  }
-
-  // Weight and bias of a layer; conv layers pass {out, in, k, k}, linear and norm ones {out, in} / {out}.
-  void layer(const std::string& name, const std::vector<std::int64_t>& weight_shape, bool bias = true) {
-    expect(name + ".weight", weight_shape);
-    if (bias) expect(name + ".bias", {weight_shape[0]});
-  }
+  explicit Reader(const StateDict& sd) : detect::Reader(sd, "HAT") {}
 
   // The first dimension of a tensor that must have `rank` dimensions.
   std::int64_t rows(const std::string& key, std::size_t rank) {
@@ -65,23 +39,6 @@ class Reader {
     if (t.shape.size() != rank || t.shape[0] < 1) fail(key + " has shape " + shape_text(t.shape));
     return t.shape[0];
   }
-
-  int count(const std::string& prefix, const std::string& suffix) const {
-    int n = 0;
-    while (has(prefix + std::to_string(n) + suffix)) ++n;
-    return n;
-  }
-
-  void expect_all_used() const {
-    for (const auto& [key, t] : sd_)
-      if (!used_.count(key)) fail("tensor " + key + shape_text(t.shape) + " is not part of HAT");
-  }
-
-  [[noreturn]] void fail(const std::string& why) const { unknown_layout(sd_, why); }
-
- private:
-  const StateDict& sd_;
-  std::set<std::string> used_;
 };
 
 // What every block of every group must agree on.

@@ -6,16 +6,12 @@
 #include <sstream>
 
 #include "models/detect.hpp"
+#include "models/detect_reader.hpp"
 
 namespace yamiro {
 namespace {
 
-std::string shape_text(const std::vector<std::int64_t>& shape) {
-  std::ostringstream s;
-  s << "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s << (i ? "," : "") << shape[i];
-  return s.str() + "]";
-}
+using detect::shape_text;
 
 std::string join(const std::vector<int>& v) {
   std::string s;
@@ -23,50 +19,10 @@ std::string join(const std::vector<int>& v) {
   return s;
 }
 
-// Reads the state dict and remembers which tensors it has looked at.
-class Reader {
+// The shared reader (models/detect_reader.hpp), failing as "SwinIR without KEY".
+class Reader : public detect::Reader {
  public:
-  explicit Reader(const StateDict& sd) : sd_(sd) {}
-
-  bool has(const std::string& key) const { return sd_.count(key) > 0; }
-
-  const HostTensor& get(const std::string& key) {
-    const auto it = sd_.find(key);
-    if (it == sd_.end()) fail("SwinIR without " + key);
-    if (static_cast<std::int64_t>(it->second.values.size()) != it->second.numel()) fail(key + " holds the wrong number of values");
-    used_.insert(key);
-    return it->second;
-  }
-
-  const HostTensor& expect(const std::string& key, const std::vector<std::int64_t>& shape) {
-    const HostTensor& t = get(key);
-    if (t.shape != shape) fail(key + " has shape " + shape_text(t.shape) + ", expected " + shape_text(shape));
-    return t;
-  }
-
-  // Weight and bias of a layer; conv layers pass {out, in, k, k}, linear ones {out, in}.
-  void layer(const std::string& name, const std::vector<std::int64_t>& weight_shape, bool bias = true) {
-    expect(name + ".weight", weight_shape);
-    if (bias) expect(name + ".bias", {weight_shape[0]});
-  }
-
-  int count(const std::string& prefix, const std::string& suffix) const {
-    int n = 0;
-    while (has(prefix + std::to_string(n) + suffix)) ++n;
-    return n;
-  }
-
-  // The tensors nobody asked for: a layout with extra parts is not the one detected.
-  void expect_all_used() const {
-    for (const auto& [key, t] : sd_)
-      if (!used_.count(key)) fail("tensor " + key + shape_text(t.shape) + " is not part of SwinIR");
-  }
-
-  [[noreturn]] void fail(const std::string& why) const { unknown_layout(sd_, why); }
-
- private:
-  const StateDict& sd_;
-  std::set<std::string> used_;
+  explicit Reader(const StateDict& sd) : detect::Reader(sd, "SwinIR") {}
 };
 
 // resi_connection: "1conv" (one 3x3 conv) or "3conv" (3x3 to dim/4, 1x1, 3x3 back).

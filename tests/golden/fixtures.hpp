@@ -55,6 +55,31 @@ inline Image golden_input_u8() {
   return img;
 }
 
+// tests/data/swinir/rgb18x20.rgb (20 wide, 18 high, 8-bit RGB) as [0,1] planes: the input
+// the architecture goldens (tests/fixtures/make_<arch>.py) were made from.
+inline PlanarImage rgb18x20_input() {
+  const auto rgb = read_bytes(data_file("swinir/rgb18x20.rgb"));
+  EXPECT_EQ(rgb.size(), 20u * 18u * 3u);
+  PlanarImage p(20, 18, 3);
+  for (int c = 0; c < 3; ++c)
+    for (std::size_t i = 0; i < 20u * 18u; ++i) p.plane(c)[i] = static_cast<float>(rgb.at(i * 3 + c)) / 255.0f;
+  return p;
+}
+
+// exact_options() with a tile size and pad.
+inline EngineOptions tiled(int tile, int pad) {
+  EngineOptions o = exact_options();
+  o.tile = tile;
+  o.tile_pad = pad;
+  return o;
+}
+
+// One run of `m` on `in`: the output planes.
+inline std::vector<float> run(const Model& m, const EngineOptions& o, const PlanarImage& in) {
+  Engine e(m, o);
+  return e.upscale(in).data;
+}
+
 inline std::vector<float> read_f32(const std::string& path) {
   const auto b = read_bytes(path);
   std::vector<float> v(b.size() / 4);

@@ -20,16 +20,6 @@ namespace {
 
 std::string dat_file(const std::string& name) { return data_file("dat/" + name); }
 
-// tests/data/swinir/rgb18x20.rgb (20 wide, 18 high) as the reference saw it.
-PlanarImage input18x20() {
-  const auto rgb = read_bytes(data_file("swinir/rgb18x20.rgb"));
-  EXPECT_EQ(rgb.size(), 20u * 18u * 3u);
-  PlanarImage p(20, 18, 3);
-  for (int c = 0; c < 3; ++c)
-    for (std::size_t i = 0; i < 20u * 18u; ++i) p.plane(c)[i] = static_cast<float>(rgb.at(i * 3 + c)) / 255.0f;
-  return p;
-}
-
 struct Case {
   std::string model;
   std::string ext;
@@ -68,17 +58,6 @@ const Model& light() {
   return m;
 }
 
-EngineOptions tiled(int tile, int pad) {
-  EngineOptions o = exact_options();
-  o.tile = tile;
-  o.tile_pad = pad;
-  return o;
-}
-
-std::vector<float> run(const Model& m, const EngineOptions& o, const PlanarImage& in) {
-  Engine e(m, o);
-  return e.upscale(in).data;
-}
 
 void expect_model_error(const StateDict& w, const std::string& part) {
   try {
@@ -109,7 +88,7 @@ TEST_P(DATGolden, DetectedAndMatchesReferenceInFp32) {
   EXPECT_TRUE(m.info.fp16_unsafe);
   EXPECT_TRUE(m.info.global_reduction);
   Engine engine(m, exact_options());
-  const PlanarImage out = engine.upscale(input18x20());
+  const PlanarImage out = engine.upscale(rgb18x20_input());
   ASSERT_EQ(out.width, 20 * c.scale);
   ASSERT_EQ(out.height, 18 * c.scale);
   const double diff = max_abs_diff(out.data, read_f32(dat_file("golden." + c.model + ".rgb18x20.f32")));
@@ -205,7 +184,7 @@ TEST(DAT, TiledRunDriftIsBounded) {
 }
 
 TEST(DAT, Bf16RunsCloseToFp32) {
-  const PlanarImage in = input18x20();
+  const PlanarImage in = rgb18x20_input();
   for (const Case& c : {kX4, kLight}) {
     const Model m = load_model(dat_file(c.model + c.ext));
     EngineOptions o = exact_options();

@@ -22,16 +22,6 @@ namespace {
 
 std::string hat_file(const std::string& name) { return data_file("hat/" + name); }
 
-// The golden input: tests/data/swinir/rgb18x20.rgb (20 wide, 18 high, 8-bit RGB).
-PlanarImage hat_input() {
-  const auto rgb = read_bytes(data_file("swinir/rgb18x20.rgb"));
-  EXPECT_EQ(rgb.size(), 20u * 18u * 3u);
-  PlanarImage p(20, 18, 3);
-  for (int c = 0; c < 3; ++c)
-    for (std::size_t i = 0; i < 20u * 18u; ++i) p.plane(c)[i] = static_cast<float>(rgb.at(i * 3 + c)) / 255.0f;
-  return p;
-}
-
 struct Case {
   std::string model;
   std::string ext;
@@ -62,17 +52,6 @@ const Model& x4() {
   return m;
 }
 
-EngineOptions tiled(int tile, int pad) {
-  EngineOptions o = exact_options();
-  o.tile = tile;
-  o.tile_pad = pad;
-  return o;
-}
-
-std::vector<float> run(const Model& m, const EngineOptions& o, const PlanarImage& in) {
-  Engine e(m, o);
-  return e.upscale(in).data;
-}
 
 void expect_model_error(const StateDict& w, const std::string& part) {
   try {
@@ -106,7 +85,7 @@ TEST_P(HATGolden, DetectedAndMatchesReferenceInFp32) {
   EXPECT_TRUE(m.info.global_reduction);
   EXPECT_GT(m.info.live_values_per_px, 0);
   Engine engine(m, exact_options());
-  const PlanarImage out = engine.upscale(hat_input());
+  const PlanarImage out = engine.upscale(rgb18x20_input());
   ASSERT_EQ(out.width, 20 * c.scale);
   ASSERT_EQ(out.height, 18 * c.scale);
   const double diff = max_abs_diff(out.data, read_f32(hat_file("golden." + c.model + ".rgb18x20.f32")));
@@ -150,7 +129,7 @@ TEST(HAT, FlopsCountTheBlocksAndTheUpsampler) {
 TEST(HAT, PlainForwardGivesTheSameNumbers) {
   EngineOptions plain = exact_options();
   plain.baseline = true;
-  const PlanarImage in = hat_input();
+  const PlanarImage in = rgb18x20_input();
   for (const Case& c : {kX4, kX2}) {
     const Model m = load_model(hat_file(c.model + c.ext));
     const double d = max_abs_diff(run(m, plain, in), run(m, exact_options(), in));
@@ -166,7 +145,7 @@ TEST(HAT, TilesAreWholeWindowsAndAutoRunsSmallImagesWhole) {
   const Model& m = x4();
   Engine automatic(m, tiled(-1, 12));
   EXPECT_EQ(automatic.tile_for(60, 48), 0);
-  const PlanarImage in = hat_input();
+  const PlanarImage in = rgb18x20_input();
   EXPECT_EQ(run(m, tiled(-1, 12), in), run(m, exact_options(), in));
   // ...and one too large for the memory budget is tiled on the window grid.
   const int t = automatic.tile_for(20000, 20000);
@@ -207,7 +186,7 @@ TEST(HAT, TiledRunDriftIsBounded) {
 }
 
 TEST(HAT, Bf16RunsCloseToFp32) {
-  const PlanarImage in = hat_input();
+  const PlanarImage in = rgb18x20_input();
   for (const Case& c : {kX4, kX2}) {
     const Model m = load_model(hat_file(c.model + c.ext));
     EngineOptions o = exact_options();
@@ -268,7 +247,7 @@ TEST(HAT, BrokenLayoutsAreNamedErrors) {
 
 TEST(HAT, OnCudaInFp32AndBf16) {
   if (device_profile().cuda_devices == 0) GTEST_SKIP() << "no CUDA device here (this check runs on the GPU machine)";
-  const PlanarImage in = hat_input();
+  const PlanarImage in = rgb18x20_input();
   for (const Case& c : {kX4, kX2}) {
     const Model m = load_model(hat_file(c.model + c.ext));
     const auto golden = read_f32(hat_file("golden." + c.model + ".rgb18x20.f32"));

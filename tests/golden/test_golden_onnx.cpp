@@ -26,15 +26,6 @@ namespace {
 
 std::string onnx_file(const std::string& name) { return data_file("onnx/" + name); }
 
-PlanarImage onnx_input() {
-  const auto rgb = read_bytes(data_file("swinir/rgb18x20.rgb"));
-  EXPECT_EQ(rgb.size(), 20u * 18u * 3u);
-  PlanarImage p(20, 18, 3);
-  for (int c = 0; c < 3; ++c)
-    for (std::size_t i = 0; i < 20u * 18u; ++i) p.plane(c)[i] = static_cast<float>(rgb.at(i * 3 + c)) / 255.0f;
-  return p;
-}
-
 struct Case {
   std::string file, golden;
   int scale, multiple;
@@ -51,7 +42,7 @@ const Case kCases[] = {
 
 double run_diff(const Model& m, const std::string& golden, EngineOptions o = exact_options()) {
   Engine e(m, o);
-  const PlanarImage out = e.upscale(onnx_input());
+  const PlanarImage out = e.upscale(rgb18x20_input());
   EXPECT_EQ(out.width, 20 * m.info.scale);
   EXPECT_EQ(out.height, 18 * m.info.scale);
   return max_abs_diff(out.data, read_f32(onnx_file("golden." + golden + ".rgb18x20.f32")));
@@ -161,9 +152,9 @@ TEST(OnnxModels, ShapeArithmeticFollowsEachInputSize) {
   const Model m = load_model(onnx_file("attn-x2.op17.onnx"));
   EngineOptions o = exact_options();
   Engine e(m, o);
-  const PlanarImage a = e.upscale(onnx_input());
+  const PlanarImage a = e.upscale(rgb18x20_input());
   const PlanarImage b = e.upscale(golden_input());
-  const PlanarImage c = e.upscale(onnx_input());
+  const PlanarImage c = e.upscale(rgb18x20_input());
   EXPECT_EQ(b.width, 120);
   EXPECT_EQ(b.height, 96);
   EXPECT_EQ(max_abs_diff(a.data, c.data), 0.0);
@@ -173,7 +164,7 @@ TEST(OnnxModels, HandMadeModelRuns) {
   const Model m = onnx_from_bytes(model(identity_weight()), "hand.onnx");
   EXPECT_EQ(m.info.scale, 1);
   Engine e(m, exact_options());
-  const PlanarImage in = onnx_input();
+  const PlanarImage in = rgb18x20_input();
   EXPECT_LE(max_abs_diff(e.upscale(in).data, in.data), 1e-7);  // relu(identity) of values in [0,1]
 }
 
@@ -237,7 +228,7 @@ TEST_F(OnnxExternal, DataStaysInTheModelFolder) {
   const Model m = load_model(write(ext("w.bin", 4)));
   EXPECT_EQ(m.info.scale, 1);
   Engine e(m, exact_options());
-  EXPECT_LE(max_abs_diff(e.upscale(onnx_input()).data, onnx_input().data), 1e-7);
+  EXPECT_LE(max_abs_diff(e.upscale(rgb18x20_input()).data, rgb18x20_input().data), 1e-7);
   EXPECT_NE(error_of([&] { load_model(write(ext("../w.bin", 4))); }).find("leaves the model's folder"), std::string::npos);
   EXPECT_NE(error_of([&] { load_model(write(ext("/etc/passwd", 0))); }).find("absolute path"), std::string::npos);
   EXPECT_NE(error_of([&] { load_model(write(ext("w.bin", 8))); }).find("run past its end"), std::string::npos);
@@ -264,7 +255,7 @@ TEST_P(OnnxFromNcnn, SamePixelsAsTheNcnnFile) {
   const Model from_ncnn = load_model(base + ".param");
   EXPECT_EQ(from_onnx.info.scale, 4);
   Engine a(from_onnx, exact_options()), b(from_ncnn, exact_options());
-  const PlanarImage in = onnx_input();
+  const PlanarImage in = rgb18x20_input();
   const auto x = a.upscale(in).data, y = b.upscale(in).data;
   std::size_t same = 0;
   for (std::size_t i = 0; i < x.size() && i < y.size(); ++i)

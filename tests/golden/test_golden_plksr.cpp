@@ -20,15 +20,6 @@ namespace {
 
 std::string plksr_file(const std::string& name) { return data_file("plksr/" + name); }
 
-PlanarImage small_input() {
-  const auto rgb = read_bytes(data_file("swinir/rgb18x20.rgb"));
-  EXPECT_EQ(rgb.size(), 20u * 18u * 3u);
-  PlanarImage p(20, 18, 3);
-  for (int c = 0; c < 3; ++c)
-    for (std::size_t i = 0; i < 20u * 18u; ++i) p.plane(c)[i] = static_cast<float>(rgb.at(i * 3 + c)) / 255.0f;
-  return p;
-}
-
 struct Case {
   std::string model, ext, format, arch;
   int scale;
@@ -72,17 +63,6 @@ const Model& load(const std::string& name) {
   return it->second;
 }
 
-EngineOptions tiled(int tile, int pad) {
-  EngineOptions o = exact_options();
-  o.tile = tile;
-  o.tile_pad = pad;
-  return o;
-}
-
-std::vector<float> run(const Model& m, const EngineOptions& o, const PlanarImage& in) {
-  Engine e(m, o);
-  return e.upscale(in).data;
-}
 
 void expect_model_error(const StateDict& w, const std::string& part) {
   try {
@@ -115,7 +95,7 @@ TEST_P(PlksrGolden, DetectedAndMatchesReferenceInFp32) {
   EXPECT_GT(m.info.flops_per_px, 0);
   EXPECT_GT(m.info.live_values_per_px, 0);
   Engine engine(m, exact_options());
-  const PlanarImage out = engine.upscale(small_input());
+  const PlanarImage out = engine.upscale(rgb18x20_input());
   ASSERT_EQ(out.width, 20 * c.scale);
   ASSERT_EQ(out.height, 18 * c.scale);
   const double diff = max_abs_diff(out.data, read_f32(plksr_file("golden." + c.model + ".rgb18x20.f32")));
@@ -123,7 +103,7 @@ TEST_P(PlksrGolden, DetectedAndMatchesReferenceInFp32) {
   EXPECT_LE(diff, 1e-4);
   EngineOptions plain = exact_options();
   plain.baseline = true;  // the textbook forward is the same network
-  EXPECT_LE(max_abs_diff(run(m, plain, small_input()), out.data), 1e-4);
+  EXPECT_LE(max_abs_diff(run(m, plain, rgb18x20_input()), out.data), 1e-4);
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, PlksrGolden,
@@ -198,7 +178,7 @@ TEST(Plksr, Bf16StaysCloseToFp32) {
   for (const char* name : {"realplksr-x2-ln-dysample", "realplksr-x4-gn", "plksr-x2-ccm"}) {
     EngineOptions o = exact_options();
     o.precision = Precision::BF16;
-    const double p = psnr(run(load(name), o, small_input()), read_f32(plksr_file(std::string("golden.") + name + ".rgb18x20.f32")));
+    const double p = psnr(run(load(name), o, rgb18x20_input()), read_f32(plksr_file(std::string("golden.") + name + ".rgb18x20.f32")));
     std::printf("%s bf16: PSNR to the fp32 reference %.1f dB\n", name, p);
     EXPECT_GT(p, 30.0);
   }
@@ -250,9 +230,9 @@ TEST(Plksr, OnCudaInFp32AndBf16) {
     const auto golden = read_f32(plksr_file("golden." + c.model + ".rgb18x20.f32"));
     EngineOptions o = exact_options();
     o.device = "cuda";
-    const double d32 = max_abs_diff(run(m, o, small_input()), golden);  // TF32 convolutions
+    const double d32 = max_abs_diff(run(m, o, rgb18x20_input()), golden);  // TF32 convolutions
     o.precision = Precision::BF16;
-    const double p16 = psnr(run(m, o, small_input()), golden);
+    const double p16 = psnr(run(m, o, rgb18x20_input()), golden);
     std::printf("%s on CUDA: fp32 max |diff| %.3g; bf16 PSNR %.1f dB\n", c.model.c_str(), d32, p16);
     EXPECT_LE(d32, 1e-2);
     EXPECT_GT(p16, 30.0);

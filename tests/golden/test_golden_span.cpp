@@ -20,16 +20,6 @@ namespace {
 
 std::string span_file(const std::string& name) { return data_file("span/" + name); }
 
-// The golden input: the 20x18 RGB crop the SwinIR fixtures use.
-PlanarImage small_input() {
-  const auto rgb = read_bytes(data_file("swinir/rgb18x20.rgb"));
-  EXPECT_EQ(rgb.size(), 20u * 18u * 3u);
-  PlanarImage p(20, 18, 3);
-  for (int c = 0; c < 3; ++c)
-    for (std::size_t i = 0; i < 20u * 18u; ++i) p.plane(c)[i] = static_cast<float>(rgb.at(i * 3 + c)) / 255.0f;
-  return p;
-}
-
 struct Case {
   std::string model, ext, format;
   int scale;
@@ -52,17 +42,6 @@ const Model& x4() {
   return m;
 }
 
-EngineOptions tiled(int tile, int pad) {
-  EngineOptions o = exact_options();
-  o.tile = tile;
-  o.tile_pad = pad;
-  return o;
-}
-
-std::vector<float> run(const Model& m, const EngineOptions& o, const PlanarImage& in) {
-  Engine e(m, o);
-  return e.upscale(in).data;
-}
 
 void expect_model_error(const StateDict& w, const std::string& part) {
   try {
@@ -96,7 +75,7 @@ TEST_P(SpanGolden, DetectedAndMatchesReferenceInFp32) {
   EXPECT_FALSE(m.info.fp16_unsafe);
   EXPECT_EQ(m.info.cpu_tile, 256);
   Engine engine(m, exact_options());
-  const PlanarImage out = engine.upscale(small_input());
+  const PlanarImage out = engine.upscale(rgb18x20_input());
   ASSERT_EQ(out.width, 20 * c.scale);
   ASSERT_EQ(out.height, 18 * c.scale);
   const double diff = max_abs_diff(out.data, read_f32(span_file("golden." + c.model + ".rgb18x20.f32")));
@@ -105,7 +84,7 @@ TEST_P(SpanGolden, DetectedAndMatchesReferenceInFp32) {
   // The textbook forward (bench --baseline) is the same network.
   EngineOptions plain = exact_options();
   plain.baseline = true;
-  const double dplain = max_abs_diff(run(m, plain, small_input()), out.data);
+  const double dplain = max_abs_diff(run(m, plain, rgb18x20_input()), out.data);
   EXPECT_LE(dplain, 1e-4);
 }
 
@@ -146,7 +125,7 @@ TEST(Span, TiledRunIsExactWithPadBeyondTheReceptiveField) {
 TEST(Span, Bf16StaysCloseToFp32) {
   EngineOptions o = exact_options();
   o.precision = Precision::BF16;
-  const double p = psnr(run(x4(), o, small_input()), read_f32(span_file("golden.span-x4-f5.rgb18x20.f32")));
+  const double p = psnr(run(x4(), o, rgb18x20_input()), read_f32(span_file("golden.span-x4-f5.rgb18x20.f32")));
   std::printf("SPAN x4 bf16: PSNR to the fp32 reference %.1f dB\n", p);
   EXPECT_GT(p, 30.0);
 }
@@ -157,7 +136,7 @@ TEST(Span, TheStoredEvalConvIsNotUsed) {
   Model m = x4();
   for (auto& [key, t] : m.weights)
     if (key.find("eval_conv") != std::string::npos) std::fill(t.values.begin(), t.values.end(), 7.0f);
-  EXPECT_LE(max_abs_diff(run(m, exact_options(), small_input()), run(x4(), exact_options(), small_input())), 0.0);
+  EXPECT_LE(max_abs_diff(run(m, exact_options(), rgb18x20_input()), run(x4(), exact_options(), rgb18x20_input())), 0.0);
 }
 
 TEST(Span, BrokenLayoutsAreNamedErrors) {
@@ -195,9 +174,9 @@ TEST(Span, OnCudaInFp32AndFp16) {
     EngineOptions o = exact_options();
     o.device = "cuda";
     // cuDNN convolutions may use TF32 (LibTorch's default), hence not the CPU's 1e-4.
-    const double d32 = max_abs_diff(run(m, o, small_input()), golden);
+    const double d32 = max_abs_diff(run(m, o, rgb18x20_input()), golden);
     o.precision = Precision::FP16;
-    const double p16 = psnr(run(m, o, small_input()), golden);
+    const double p16 = psnr(run(m, o, rgb18x20_input()), golden);
     std::printf("%s on CUDA: fp32 max |diff| %.3g; fp16 PSNR %.1f dB\n", c.model.c_str(), d32, p16);
     EXPECT_LE(d32, 1e-2);
     EXPECT_GT(p16, 35.0);
@@ -210,9 +189,9 @@ TEST(Span, NeosrMeanParameterIsTheMeanUsed) {
   m.weights["mean"] = HostTensor{{1, 3, 1, 1}, {0.4488f, 0.4371f, 0.4040f}};
   m.info = detect_architecture(m.weights);
   const auto golden = read_f32(span_file("golden.span-x4-f5.rgb18x20.f32"));
-  EXPECT_LE(max_abs_diff(run(m, exact_options(), small_input()), golden), 1e-4);
+  EXPECT_LE(max_abs_diff(run(m, exact_options(), rgb18x20_input()), golden), 1e-4);
   m.weights["mean"].values = {0.5f, 0.5f, 0.5f};
-  EXPECT_GT(max_abs_diff(run(m, exact_options(), small_input()), golden), 1e-3);
+  EXPECT_GT(max_abs_diff(run(m, exact_options(), rgb18x20_input()), golden), 1e-3);
   m.weights["mean"] = HostTensor{{3}, {0.5f, 0.5f, 0.5f}};
   expect_model_error(m.weights, "mean has shape [3], expected [1,3,1,1]");
 }

@@ -21,16 +21,6 @@ namespace {
 
 std::string swinir_file(const std::string& name) { return data_file("swinir/" + name); }
 
-// The golden input: a 20x18 crop of rgb48x60 (8-bit RGB) as the reference saw it.
-PlanarImage swinir_input() {
-  const auto rgb = read_bytes(swinir_file("rgb18x20.rgb"));
-  EXPECT_EQ(rgb.size(), 20u * 18u * 3u);
-  PlanarImage p(20, 18, 3);
-  for (int c = 0; c < 3; ++c)
-    for (std::size_t i = 0; i < 20u * 18u; ++i) p.plane(c)[i] = static_cast<float>(rgb.at(i * 3 + c)) / 255.0f;
-  return p;
-}
-
 struct Case {
   std::string model;
   std::string ext;
@@ -65,17 +55,6 @@ const Model& classical() {
   return m;
 }
 
-EngineOptions tiled(int tile, int pad) {
-  EngineOptions o = exact_options();
-  o.tile = tile;
-  o.tile_pad = pad;
-  return o;
-}
-
-std::vector<float> run(const Model& m, const EngineOptions& o, const PlanarImage& in) {
-  Engine e(m, o);
-  return e.upscale(in).data;
-}
 
 }  // namespace
 
@@ -91,7 +70,7 @@ TEST_P(SwinIRGolden, DetectedAndMatchesReferenceInFp32) {
   EXPECT_EQ(m.info.options, c.options);
   EXPECT_EQ(m.info.tile_multiple, c.hyper.at("window_size"));
   Engine engine(m, exact_options());
-  const PlanarImage out = engine.upscale(swinir_input());
+  const PlanarImage out = engine.upscale(rgb18x20_input());
   ASSERT_EQ(out.width, 20 * c.scale);
   ASSERT_EQ(out.height, 18 * c.scale);
   const double diff = max_abs_diff(out.data, read_f32(swinir_file("golden." + c.model + ".rgb18x20.f32")));
@@ -227,7 +206,7 @@ TEST_F(SwinIRFiles, TruncatedOrCutDownFilesAreOneLineErrorsNamingTheFile) {
 
 TEST(SwinIR, OnCudaInFp32AndFp16) {
   if (device_profile().cuda_devices == 0) GTEST_SKIP() << "no CUDA device here (this check runs on the GPU machine)";
-  const PlanarImage in = swinir_input();
+  const PlanarImage in = rgb18x20_input();
   for (const Case& c : {kClassical, kLight, kReal}) {
     const Model m = load_model(swinir_file(c.model + c.ext));
     const auto golden = read_f32(swinir_file("golden." + c.model + ".rgb18x20.f32"));
