@@ -17,11 +17,7 @@ namespace {
 
 using detect::shape_text;
 
-std::string join(const std::vector<int>& v) {
-  std::string s;
-  for (const int x : v) s += (s.empty() ? "" : ",") + std::to_string(x);
-  return s;
-}
+using detect::join;
 
 // The shared reader (models/detect_reader.hpp), failing as "DAT without KEY".
 class Reader : public detect::Reader {

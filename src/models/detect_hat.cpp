@@ -16,11 +16,7 @@ namespace {
 
 using detect::shape_text;
 
-std::string join(const std::vector<int>& v) {
-  std::string s;
-  for (const int x : v) s += (s.empty() ? "" : ",") + std::to_string(x);
-  return s;
-}
+using detect::join;
 
 std::string ratio_text(double a, double b) {
   std::ostringstream s;

@@ -16,6 +16,13 @@ inline std::string shape_text(const std::vector<std::int64_t>& shape) {
   return s.str() + "]";
 }
 
+// "6,6,6,6": a list of per-stage integers as ArchInfo options spell it.
+inline std::string join(const std::vector<int>& v) {
+  std::string s;
+  for (const int x : v) s += (s.empty() ? "" : ",") + std::to_string(x);
+  return s;
+}
+
 // Reads the state dict and remembers which tensors it has looked at; every failure goes
 // through unknown_layout (Error(Model), one line naming the reason). Not thread-safe
 // (one per detection).

@@ -13,11 +13,7 @@ namespace {
 
 using detect::shape_text;
 
-std::string join(const std::vector<int>& v) {
-  std::string s;
-  for (const int x : v) s += (s.empty() ? "" : ",") + std::to_string(x);
-  return s;
-}
+using detect::join;
 
 // The shared reader (models/detect_reader.hpp), failing as "SwinIR without KEY".
 class Reader : public detect::Reader {
