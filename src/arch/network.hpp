@@ -62,6 +62,7 @@ std::unique_ptr<Network> make_span(const ArchInfo&, const StateDict&, const NetO
 std::unique_ptr<Network> make_plksr(const ArchInfo&, const StateDict&, const NetOptions&);
 std::unique_ptr<Network> make_hat(const ArchInfo&, const StateDict&, const NetOptions&);
 std::unique_ptr<Network> make_dat(const ArchInfo&, const StateDict&, const NetOptions&);
+std::unique_ptr<Network> make_omnisr(const ArchInfo&, const StateDict&, const NetOptions&);
 std::unique_ptr<Network> make_torchscript(const ArchInfo&, const StateDict&, const NetOptions&);
 // Any graph IR (info.graph), run op by op (graph/executor.cpp). Throws Error(Model) for a
 // graph that does not validate or has an op without a kernel.

@@ -19,6 +19,7 @@ const std::map<std::string, Factory>& factories() {
       {"RealPLKSR", &make_plksr},
       {"HAT", &make_hat},
       {"DAT", &make_dat},
+      {"OmniSR", &make_omnisr},
       {"TorchScript", &make_torchscript},
       {"Graph", &make_graph},
   };

@@ -140,6 +140,22 @@ struct Engine::Impl {
     auto_winograd = c.winograd;
   }
   double global_seconds = 0;  // time spent gathering exact global statistics (tiled SE graphs)
+  bool warned_inexact = false;
+
+  // An architecture with image-global layers that the network cannot gather exactly
+  // (global_reduction, no global_layers: HAT, DAT, OmniSR, GroupNorm PLKSR) gives other
+  // pixels when tiled; said once per engine.
+  void warn_if_inexact(const std::vector<Tile>& tiles, int tile, int width, int height) {
+    if (warned_inexact || !info.global_reduction || net->global_layers() > 0) return;
+    const bool whole = std::all_of(tiles.begin(), tiles.end(), [&](const Tile& t) {
+      return t.padded.x <= 0 && t.padded.y <= 0 && t.padded.right() >= width && t.padded.bottom() >= height;
+    });
+    if (whole) return;  // every tile sees the whole image (its context covers it)
+    warned_inexact = true;
+    spdlog::warn("{}: its image-global layers see only their tile, so tile {} gives a different result from a whole-image "
+                 "run (--tile 0 runs it whole where memory allows)",
+                 info.arch, tile);
+  }
 
   void build(const StateDict& weights) {
     arch::NetOptions n;
@@ -365,6 +381,7 @@ Image Engine::upscale(const Image& in, Progress* progress) {
 
   const int tile = m.tile_for(in.width, in.height);
   const auto tiles = plan_tiles(in.width, in.height, tile, m.pad, m.opt.border == Border::Zero, m.info.tile_multiple);
+  m.warn_if_inexact(tiles, tile, in.width, in.height);
   if (progress) {
     progress->tiles_done = 0;
     progress->tiles_total = static_cast<int>(tiles.size() * passes.size());
@@ -432,6 +449,7 @@ PlanarImage Engine::upscale(const PlanarImage& in, Progress* progress) {
   const at::Tensor src = at::from_blob(const_cast<float*>(in.data.data()), {3, in.height, in.width}, at::kFloat);
   const int tile = m.tile_for(in.width, in.height);
   const auto tiles = plan_tiles(in.width, in.height, tile, m.pad, m.opt.border == Border::Zero, m.info.tile_multiple);
+  m.warn_if_inexact(tiles, tile, in.width, in.height);
   // RGB planes: one pass for a 3- or 4-channel model (an opaque alpha added, its output
   // dropped), one per plane for a 1-channel model.
   const std::vector<Pass> passes = plan_passes(3, m.info.in_channels);

@@ -50,10 +50,11 @@ ArchInfo detect_architecture(const StateDict& sd) {
   if (sd.count("layers.0.residual_group.blocks.0.attn.qkv.weight")) return detect_swinir(sd);
   if (sd.count("conv_1.sk.weight") && sd.count("block_1.c1_r.sk.weight")) return detect_span(sd);
   if (sd.count("feats.0.weight") && sd.count("feats.1.refine.weight")) return detect_plksr(sd);
+  if (sd.count("input.weight") && sd.count("residual_layer.0.residual_layer.0.layer.0.fn.0.weight")) return detect_omnisr(sd);
   if (sd.count("conv_first.weight")) return detect_rrdbnet(sd);
   if (sd.count("body.0.weight") && sd.count("body.1.weight")) return detect_compact(sd);
   unknown_layout(sd, "neither RRDBNet (conv_first.*), SRVGGNetCompact (body.N.*), SwinIR/HAT (layers.N.residual_group.*), DAT "
-                     "(before_RG.*), SPAN (conv_1.sk.*, block_N.*) nor PLKSR/RealPLKSR (feats.N.refine.*) keys");
+                     "(before_RG.*), SPAN (conv_1.sk.*, block_N.*), PLKSR/RealPLKSR (feats.N.refine.*) nor OmniSR (residual_layer.N.*, input.*) keys");
 }
 
 }  // namespace yamiro

@@ -43,4 +43,11 @@ ArchInfo detect_hat(const StateDict& sd);
 // for anything inconsistent, missing or left over.
 ArchInfo detect_dat(const StateDict& sd);
 
+// OmniSR (residual_layer.N.residual_layer.M.layer.K..., esa, input/output/up.0): every
+// hyper-parameter from key names and shapes (the window from the position-bias tables; a
+// file without them gets the published default 8), the thop counters released files carry
+// skipped, and the cost fields of ArchInfo. Throws through unknown_layout for anything
+// inconsistent, missing or left over.
+ArchInfo detect_omnisr(const StateDict& sd);
+
 }  // namespace yamiro
