@@ -100,6 +100,19 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, OmniSRGolden,
                            return n;
                          });
 
+TEST(OmniSR, GrayModelRunsEveryPlane) {
+  // 1 channel in and out: each plane of the RGB input goes through it, as the golden was made.
+  for (const std::string ext : {".pth", ".safetensors"}) {
+    const Model m = load_model(omnisr_file("omnisr-gray-x2-w4" + ext));
+    EXPECT_EQ(m.info.in_channels, 1);
+    EXPECT_EQ(m.info.out_channels, 1);
+    EXPECT_EQ(m.info.summary(), "OmniSR x2, 1->1 channels (block_num=1, num_feat=8, res_num=1, window_size=4, bias=true, pe=true)");
+    const double d = max_abs_diff(run(m, exact_options(), rgb18x20_input()), read_f32(omnisr_file("golden.omnisr-gray-x2-w4.rgb18x20.f32")));
+    std::printf("omnisr-gray-x2-w4%s: max |diff| to PyTorch %.3g\n", ext.c_str(), d);
+    EXPECT_LE(d, 1e-4);
+  }
+}
+
 TEST(OmniSR, SummaryNamesTheHyperParameters) {
   EXPECT_EQ(x4().info.summary(), "OmniSR x4 (block_num=1, num_feat=16, res_num=2, window_size=8, bias=true, pe=true)");
   // The thop counters are in the file, and skipped.
