@@ -202,11 +202,13 @@ ArchInfo detect_omnisr(const StateDict& sd) {
                        2 * (4 * c * c + 27 * c + 2 * c * c / s.ca_heads);
   const double group = blocks * block + c * c + 2 * c * f + f * f + 9 * f * f / 4;
   info.flops_per_px = 2 * (groups * group + 9 * in_ch * c + 9 * c * c + 9 * c * static_cast<double>(up));
-  // Peak live values per pixel: in a block the stream, its normed copy, q/k/v and their
-  // windowed copies (about 8 C), the attention scores twice (heads x n), the feed-forward's
-  // 2h maps twice and its h output; in the tail the features, the upsampler's conv output
-  // and its shuffled copy.
-  const double body = 8 * c + 2 * static_cast<double>(s.heads) * n + 5 * h;
+  // Peak live values per pixel: in a window attention the stream's tokens, their normed copy,
+  // q/k/v and the copies the products take, the output and its merge (about 20 C, with the
+  // allocator's slack), the scores and their softmax twice over (4 x heads x n), and the
+  // feed-forward's 2h maps and h output; in the tail the features, the upsampler's conv
+  // output and its shuffled copy. Measured: the released size's peak RSS grows by 10.5 KB per
+  // input pixel (about 2600 fp32 values) from 64x64 to 256x256; this gives 2624.
+  const double body = 20 * c + 4 * static_cast<double>(s.heads) * n + 5 * h;
   const double tail = 2 * c + 2 * static_cast<double>(up);
   info.live_values_per_px = std::max(body, tail);
   // Image-global steps: the grid attention and grid channel attention mix pixels spaced
