@@ -281,7 +281,9 @@ TEST_F(VideoLive, SlowNetworkDropsOldestFirstAndHoldsTheLatencyBound) {
 TEST_F(VideoLive, CtrlCFinishesTheFileInsteadOfDeletingIt) {
   // A file in live mode is read at its own pace, as a camera would send it: 150 frames = 6 s.
   // The signal comes once a progress line says frames were written (not during start-up).
-  make_clip(path("clip.mkv"), clip_25fps(150), paint);
+  ClipSpec spec = clip_25fps(150);
+  spec.audio_seconds = 6;
+  make_clip(path("clip.mkv"), spec, paint);
   const int code = sh("$Y video clip.mkv --live -o rec.mp4 " + kTiny +
                       " --preset ultrafast --json > out.json 2> err.txt & pid=$!; for i in $(seq 300); do"
                       " grep -q frames.:[1-9] out.json && break; sleep 0.05; done; kill -INT $pid; wait $pid");
@@ -300,6 +302,10 @@ TEST_F(VideoLive, CtrlCFinishesTheFileInsteadOfDeletingIt) {
   EXPECT_EQ(out.frames(), frames);
   EXPECT_EQ(out.missing_timestamps, 0);
   expect_source_times(out.times);
+  // The audio (PCM, transcoded to AAC for MP4) ends with the last frame written.
+  ASSERT_EQ(out.audio_streams, 1);
+  EXPECT_EQ(out.audio_codec, "aac");
+  EXPECT_NEAR(out.audio_duration, out.duration(), 0.25) << "video " << out.duration() << " s";
   EXPECT_EQ(hidden_files(), 0);
 }
 
