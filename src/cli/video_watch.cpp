@@ -53,8 +53,11 @@ void ProgressWatch::loop() {
     const double secs = std::chrono::duration<double>(now - start).count();
     const auto done = p_.frames_done.load(), total = p_.frames_total.load();
     const double fps = secs > 0 ? done / secs : 0;
-    const bool eta_known = total > 0 && fps > 0 && done < total;
-    const double eta = eta_known ? (total - done) / fps : 0;
+    // Live: a dropped frame is dealt with too, so the ETA counts it.
+    const auto handled = done + (live_ ? p_.frames_dropped.load() : 0);
+    const double rate = secs > 0 ? handled / secs : 0;
+    const bool eta_known = total > 0 && rate > 0 && handled < total;
+    const double eta = eta_known ? (total - handled) / rate : 0;
     if (terminal_) {
       std::string line = "frame " + std::to_string(done) + (total > 0 ? "/" + std::to_string(total) : "");
       char buf[96];

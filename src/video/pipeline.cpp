@@ -189,6 +189,7 @@ VideoResult upscale_video(const std::string& input, const std::string& output, E
   std::thread writer([&] {
     try {
       video::Pacer pacer(options.max_latency_s, av_q2d(tb));
+      double took_mean = 0, took_spread = 0;
       const std::int64_t step = sink.min_pts_step();
       while (auto item = upscaled.pop()) {
         DecodedFrame* f = &item->frame;
@@ -199,8 +200,16 @@ VideoResult upscale_video(const std::string& input, const std::string& output, E
           f->pts = last_pts + step;
         }
         if (live) {
+          // What the next frame will take, as TCP foresees a round trip: the mean plus twice the spread.
           const double took = since(item->taken);
-          expected_s = expected_s.load() == 0 ? took : 0.7 * expected_s.load() + 0.3 * took;
+          if (took_mean == 0) {
+            took_mean = took;
+            took_spread = took / 2;
+          } else {
+            took_spread = 0.75 * took_spread + 0.25 * std::abs(took_mean - took);
+            took_mean = 0.875 * took_mean + 0.125 * took;
+          }
+          expected_s = took_mean + 2 * took_spread;
           // A live stop writes what is left at once.
           video::sleep_until(pacer.due(f->pts, item->arrival), [&] { return stopped() || finishing(); });
           if (stopped()) return;
