@@ -44,6 +44,16 @@ bool is_url(const std::string& s) {
   return s.compare(colon, 3, "://") == 0 || s.compare(0, colon, "pipe") == 0;
 }
 
+// Streaming protocols carry live streams; http(s), ftp and the like may as well serve a
+// whole file faster than real time, which live mode would mostly drop.
+bool live_protocol(const std::string& url) {
+  std::string scheme = url.substr(0, url.find(':'));
+  for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* p : {"rtsp", "rtsps", "rtmp", "rtmps", "rtmpt", "rtmpts", "rtmpe", "srt", "udp", "udplite", "rtp", "tcp", "rist", "sctp"})
+    if (scheme == p) return true;
+  return false;
+}
+
 // "-" is stdin/stdout, as for ffmpeg.
 std::string stream_name(const std::string& s, const char* pipe) { return s == "-" ? pipe : s; }
 
@@ -162,8 +172,8 @@ int run_video(VideoFlags& f, const GlobalFlags& g) {
   }
   if (f.live && f.no_live) throw Error(ErrorKind::Usage, "--live and --no-live exclude each other");
   if (!(o.max_latency_s > 0)) throw Error(ErrorKind::Usage, "--max-latency must be a positive number of seconds");
-  // Live mode: asked for, or implied by a network input (not stdin or a FIFO).
-  o.live = f.live || (stream_in && input.rfind("pipe:", 0) != 0 && !f.no_live);
+  // Live mode: asked for, or implied by a streaming protocol.
+  o.live = f.live || (stream_in && live_protocol(input) && !f.no_live);
   if (o.live && (!f.segment.empty() || !f.join.empty()))
     throw Error(ErrorKind::Usage, "--live does not combine with --segment or --join (pieces need every frame)");
   o.native_rate = o.live && seekable;  // a file in live mode is read as if it were a camera
@@ -306,8 +316,8 @@ Command register_video(CLI::App& app, const GlobalFlags& global) {
   cmd->add_flag("--strict", f->video.strict, "a damaged packet or frame is an error");
   cmd->add_flag("--overwrite", f->overwrite, "replace an existing output");
   cmd->add_flag("--json", f->json, "JSON lines on stdout: progress every second, then the summary");
-  cmd->add_flag("--live", f->live, "bounded latency: drop frames oldest-first when the network is slower than the stream, pace the output, finish the file on Ctrl-C (implied for network inputs)");
-  cmd->add_flag("--no-live", f->no_live, "a network input read like a file: every frame, no latency bound");
+  cmd->add_flag("--live", f->live, "bounded latency: drop frames oldest-first when the network is slower than the stream, pace the output, finish the file on Ctrl-C (implied for rtsp, rtmp, srt, udp, rtp, tcp inputs)");
+  cmd->add_flag("--no-live", f->no_live, "a streaming input read like a file: every frame, no latency bound");
   cmd->add_option("--max-latency", f->video.max_latency_s, "live: seconds a frame may take from decoding to the encoder")->capture_default_str();
   add_engine_flags(*cmd, f->engine);
   return {cmd, [f, &global] { return run_video(*f, global); }};

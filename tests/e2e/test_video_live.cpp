@@ -255,7 +255,7 @@ TEST_F(VideoLive, SlowNetworkDropsOldestFirstAndHoldsTheLatencyBound) {
   ASSERT_GE(lines.size(), 3u) << "progress lines, then the summary";
   const auto& s = lines.back();
   EXPECT_EQ(s["status"], "done") << s;
-  EXPECT_EQ(s["live"], true) << "a network input is live unless --no-live";
+  EXPECT_EQ(s["live"], true) << "a TCP input is live unless --no-live";
   EXPECT_EQ(s["ended"], "end of stream");
   const auto frames = s["frames"].get<std::int64_t>(), dropped = s["dropped_frames"].get<std::int64_t>();
   EXPECT_GT(dropped, 20) << "the network keeps up with about a quarter of the frames";
@@ -412,4 +412,12 @@ TEST_F(VideoLive, LiveFlagsAreChecked) {
   EXPECT_EQ(yamiro(base + " --live --max-latency 0").code, 2);
   EXPECT_EQ(yamiro("-q video " + path("clip.mkv") + " --segment 0/1 --live -o " + path("p.mkv") + kLossless).code, 2);
   EXPECT_FALSE(fs::exists(path("x.mkv")));
+  // --live on a file: the live fields, every frame accounted for.
+  const auto r = yamiro(base + " --live --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = json_lines(path("stdout.txt")).back();
+  EXPECT_EQ(j["live"], true);
+  EXPECT_EQ(j["max_latency"], 2.0);
+  EXPECT_EQ(j["ended"], "end of stream");
+  EXPECT_EQ(j["frames"].get<int>() + j["dropped_frames"].get<int>(), 4) << j;
 }
