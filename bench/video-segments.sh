@@ -35,9 +35,10 @@ done
 python3 - "$tmp" "$n" "$out/video-segments.json" <<'PY'
 import json, sys
 tmp, n, dest = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-single = json.load(open(f"{tmp}/single.json"))
-parts = [json.load(open(f"{tmp}/p{i}.json")) for i in range(n)]
-join = json.load(open(f"{tmp}/join.json"))
+summary = lambda f: json.loads(open(f).read().splitlines()[-1])  # after the progress lines
+single = summary(f"{tmp}/single.json")
+parts = [summary(f"{tmp}/p{i}.json") for i in range(n)]
+join = summary(f"{tmp}/join.json")
 row = json.load(open(f"{tmp}/pure.json"))["latency"][0]["rows"][0]
 pure = 1.0 / row["seconds"]["median"]
 summed = sum(p["seconds"] for p in parts)

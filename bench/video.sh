@@ -34,7 +34,7 @@ after=$(pure "$tmp/after.json")
 
 python3 - "$tmp/video.json" "$before" "$after" "$out/video-$tag.json" "$tmp/before.json" <<'PY'
 import json, sys
-v = json.load(open(sys.argv[1]))
+v = json.loads(open(sys.argv[1]).read().splitlines()[-1])  # the summary, after the progress lines
 before, after = float(sys.argv[2]), float(sys.argv[3])
 pure = (before + after) / 2
 e2e = v["frames"] / v["seconds"]

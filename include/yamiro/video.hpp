@@ -40,6 +40,12 @@ struct VideoOptions {
   // --segment I/N: only the I-th of N keyframe-aligned pieces, video only, tagged for --join.
   int segment_index = -1;       // -1 = the whole video
   int segment_count = 0;
+  // --live: a bounded latency. A frame that would reach the encoder more than max_latency_s
+  // after it was decoded is dropped (oldest first) while a newer one waits; the output is
+  // paced at the stream's timestamps within that bound; libx264/x265 get tune=zerolatency.
+  bool live = false;
+  double max_latency_s = 2;
+  bool native_rate = false;     // read at the stream's own rate (as ffmpeg's -re): --live on a file
 };
 
 // Shared with the caller while a video runs. Thread-safe: the pipeline writes, anyone reads.
@@ -47,6 +53,11 @@ struct VideoProgress {
   std::atomic<std::int64_t> frames_done{0};   // frames encoded
   std::atomic<std::int64_t> frames_total{0};  // estimate from the container (0 = unknown)
   std::atomic<bool> cancel{false};            // set to stop; the run throws Error(Interrupted)
+  // Live mode: set to stop reading and finish the output (encoder drained, trailer written);
+  // the run then returns normally with result.interrupted (Error(Interrupted) if no frame was written).
+  std::atomic<bool> finish{false};
+  std::atomic<std::int64_t> frames_dropped{0};  // live: frames dropped to hold the latency bound
+  std::atomic<double> latency_s{0};             // live: latency of the last frame written
 };
 
 struct VideoResult {
@@ -64,6 +75,11 @@ struct VideoResult {
   double duration_s = 0;             // of the video written
   double first_time_s = 0, last_time_s = 0;  // timestamps of the first and last frame written
   bool skipped = false;              // --skip-existing found the piece complete
+  // Live mode (options.live): latency = wall time from a frame's decoding to its encoding.
+  std::int64_t dropped_frames = 0;   // dropped oldest-first to hold options.max_latency_s
+  std::int64_t late_frames = 0;      // written although later than the bound (a frame took longer than foreseen)
+  double latency_max_s = 0, latency_mean_s = 0;
+  bool interrupted = false;          // ended by progress.finish (Ctrl-C), the output finished
 };
 
 // Lists the segment layout of a seekable video: the N pieces, split at keyframes.

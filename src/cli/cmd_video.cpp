@@ -4,17 +4,14 @@
 #include <unistd.h>
 
 #include <cctype>
-#include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <mutex>
-#include <thread>
 
 #include "cli/common.hpp"
 #include "cli/interrupt.hpp"
+#include "cli/video_watch.hpp"
 #include "yamiro/error.hpp"
 #include "yamiro/io.hpp"
 #include "yamiro/naming.hpp"
@@ -33,6 +30,7 @@ struct VideoFlags {
   double outscale = 0;
   long long max_pixels = 8192LL * 8192LL;
   bool overwrite = false, skip_existing = false, json = false;
+  bool live = false, no_live = false;
   VideoOptions video;
   EngineFlags engine;
 };
@@ -44,6 +42,16 @@ bool is_url(const std::string& s) {
   for (std::size_t i = 0; i < colon; ++i)
     if (!std::isalnum(static_cast<unsigned char>(s[i])) && s[i] != '+' && s[i] != '-' && s[i] != '.') return false;
   return s.compare(colon, 3, "://") == 0 || s.compare(0, colon, "pipe") == 0;
+}
+
+// Streaming protocols carry live streams; http(s), ftp and the like may as well serve a
+// whole file faster than real time, which live mode would mostly drop.
+bool live_protocol(const std::string& url) {
+  std::string scheme = url.substr(0, url.find(':'));
+  for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* p : {"rtsp", "rtsps", "rtmp", "rtmps", "rtmpt", "rtmpts", "rtmpe", "srt", "udp", "udplite", "rtp", "tcp", "rist", "sctp"})
+    if (scheme == p) return true;
+  return false;
 }
 
 // "-" is stdin/stdout, as for ffmpeg.
@@ -75,104 +83,6 @@ std::string default_output(const std::string& input, double scale) {
   const fs::path p(input);
   return (p.parent_path() / (p.stem().string() + default_suffix(scale) + (keep ? ext : ".mkv"))).string();
 }
-
-std::string clock_text(double seconds) {
-  const long s = static_cast<long>(seconds + 0.5);
-  char buf[32];
-  if (s >= 3600) std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
-  else std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
-  return buf;
-}
-
-// Polls the pipeline's counters and redraws one line on stderr: frame/total, fps, ETA.
-class ProgressDrawer {
- public:
-  ProgressDrawer(const VideoProgress& p, bool enabled) : p_(p), enabled_(enabled) {
-    if (enabled_) thread_ = std::thread([this] { loop(); });
-  }
-  ~ProgressDrawer() { stop(); }
-  void stop() {
-    if (!thread_.joinable()) return;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-    std::fprintf(stderr, "\r\033[K");
-    std::fflush(stderr);
-  }
-
- private:
-  void loop() {
-    const auto start = std::chrono::steady_clock::now();
-    std::unique_lock<std::mutex> lock(mutex_);
-    while (!cv_.wait_for(lock, std::chrono::milliseconds(250), [&] { return done_; })) {
-      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      const auto done = p_.frames_done.load(), total = p_.frames_total.load();
-      const double fps = secs > 0 ? done / secs : 0;
-      std::string line = "frame " + std::to_string(done) + (total > 0 ? "/" + std::to_string(total) : "");
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "  %.2f fps", fps);
-      line += buf;
-      if (total > 0 && fps > 0 && done < total) line += "  ETA " + clock_text((total - done) / fps);
-      std::fprintf(stderr, "\r%s\033[K", line.c_str());
-      std::fflush(stderr);
-    }
-  }
-
-  const VideoProgress& p_;
-  bool enabled_;
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool done_ = false;
-};
-
-// Ctrl-C must end the run within a second, but one tile of a big model on a slow CPU can
-// take longer than that and the engine only stops between tiles. The pipeline gets half a
-// second to unwind cleanly; after that the temporary file is removed here and the process
-// exits 130 without waiting for the forward pass to finish.
-class InterruptDeadline {
- public:
-  InterruptDeadline(const VideoProgress& p, const std::string& output) : p_(p), output_(output) {
-    thread_ = std::thread([this] { loop(); });
-  }
-  ~InterruptDeadline() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-  void set_temporary(const std::string& tmp) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    tmp_ = tmp;
-  }
-
- private:
-  void loop() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    while (!cv_.wait_for(lock, std::chrono::milliseconds(20), [&] { return done_ || p_.cancel.load(); })) {
-    }
-    if (done_) return;
-    if (cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return done_; })) return;
-    if (!tmp_.empty()) ::unlink(tmp_.c_str());
-    if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\r\033[K");  // the progress line
-    spdlog::error("interrupted after {} frames: nothing written under {}", p_.frames_done.load(), output_);
-    std::fflush(stderr);
-    std::_Exit(kExitInterrupted);
-  }
-
-  const VideoProgress& p_;
-  std::string output_;
-  std::string tmp_;
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool done_ = false;
-};
 
 // --join: the pieces remuxed, with the source's other streams, into one file.
 int run_join(const VideoFlags& f, const std::string& input) {
@@ -260,6 +170,13 @@ int run_video(VideoFlags& f, const GlobalFlags& g) {
     if (f.output.empty() || lower_extension(f.output) != ".mkv" || direct_output(f.output))
       throw Error(ErrorKind::Usage, "--segment writes a Matroska file: give -o PIECE.mkv (it keeps the timestamps and the piece's tags)");
   }
+  if (f.live && f.no_live) throw Error(ErrorKind::Usage, "--live and --no-live exclude each other");
+  if (!(o.max_latency_s > 0)) throw Error(ErrorKind::Usage, "--max-latency must be a positive number of seconds");
+  // Live mode: asked for, or implied by a streaming protocol.
+  o.live = f.live || (stream_in && live_protocol(input) && !f.no_live);
+  if (o.live && (!f.segment.empty() || !f.join.empty()))
+    throw Error(ErrorKind::Usage, "--live does not combine with --segment or --join (pieces need every frame)");
+  o.native_rate = o.live && seekable;  // a file in live mode is read as if it were a camera
   if (!f.join.empty()) return run_join(f, input);
   if (f.output.empty() && stream_in) throw Error(ErrorKind::Usage, input + ": a stream has no file name to derive one from: give -o");
   if (f.json && f.output == "-") throw Error(ErrorKind::Usage, "--json and -o - exclude each other: stdout carries the video");
@@ -295,11 +212,14 @@ int run_video(VideoFlags& f, const GlobalFlags& g) {
   spdlog::info("{} on {} ({}, {} threads)", model.info.summary(), engine.setup().device, to_string(engine.setup().precision),
                engine.setup().threads);
 
+  if (o.live) spdlog::info("{}: live, latency held under {:.3g} s (--max-latency); frames the network cannot keep up with are dropped", input, o.max_latency_s);
+
   VideoProgress progress;
-  watch_interrupts(progress.cancel);
+  // Live: the first Ctrl-C finishes the output (trailer written, file kept), a second aborts.
+  watch_interrupts(progress.cancel, o.live ? &progress.finish : nullptr);
   VideoResult r;
   try {
-    ProgressDrawer drawer(progress, !g.no_progress && !g.quiet && isatty(STDERR_FILENO));
+    ProgressWatch watch(progress, !g.no_progress && !g.quiet && isatty(STDERR_FILENO), f.json, o.live, line);
     InterruptDeadline deadline(progress, output);
     if (direct) {
       r = upscale_video(input, output, engine, o, progress);
@@ -324,6 +244,10 @@ int run_video(VideoFlags& f, const GlobalFlags& g) {
     throw;
   }
   const double fps = r.seconds > 0 ? r.frames / r.seconds : 0;
+  if (o.live)
+    spdlog::info("{}: live, {} ({} frames written, {} dropped, {} late; latency {:.2f} s mean, {:.2f} s at most)", f.input,
+                 r.interrupted ? "stopped by a signal, output finished" : "end of the stream", r.frames, r.dropped_frames,
+                 r.late_frames, r.latency_mean_s, r.latency_max_s);
   spdlog::info("{} -> {}: {} frames {}x{} ({} {}), {:.1f} s of video in {:.1f} s ({:.2f} fps; network {:.1f} s)", f.input, output,
                r.frames, r.out_width, r.out_height, r.codec, r.pix_fmt, r.duration_s, r.seconds, fps, r.infer_seconds);
   if (r.audio_copied + r.audio_transcoded + r.audio_dropped + r.subtitles_copied + r.subtitles_dropped > 0)
@@ -350,6 +274,14 @@ int run_video(VideoFlags& f, const GlobalFlags& g) {
                  {"fps", fps},
                  {"audio", {{"copied", r.audio_copied}, {"transcoded", r.audio_transcoded}, {"dropped", r.audio_dropped}}},
                  {"subtitles", {{"copied", r.subtitles_copied}, {"dropped", r.subtitles_dropped}}}});
+    if (o.live)
+      line.update({{"live", true},
+                   {"max_latency", o.max_latency_s},
+                   {"dropped_frames", r.dropped_frames},
+                   {"late_frames", r.late_frames},
+                   {"latency_max", r.latency_max_s},
+                   {"latency_mean", r.latency_mean_s},
+                   {"ended", r.interrupted ? "interrupted" : "end of stream"}});
     std::cout << line.dump() << std::endl;
   }
   return kExitOk;
@@ -383,7 +315,10 @@ Command register_video(CLI::App& app, const GlobalFlags& global) {
   cmd->add_option("--max-pixels", f->max_pixels, "largest input frame (width*height), checked before decoding")->capture_default_str();
   cmd->add_flag("--strict", f->video.strict, "a damaged packet or frame is an error");
   cmd->add_flag("--overwrite", f->overwrite, "replace an existing output");
-  cmd->add_flag("--json", f->json, "a JSON summary line on stdout");
+  cmd->add_flag("--json", f->json, "JSON lines on stdout: progress every second, then the summary");
+  cmd->add_flag("--live", f->live, "bounded latency: drop frames oldest-first when the network is slower than the stream, pace the output, finish the file on Ctrl-C (implied for rtsp, rtmp, srt, udp, rtp, tcp inputs)");
+  cmd->add_flag("--no-live", f->no_live, "a streaming input read like a file: every frame, no latency bound");
+  cmd->add_option("--max-latency", f->video.max_latency_s, "live: seconds a frame may take from decoding to the encoder")->capture_default_str();
   add_engine_flags(*cmd, f->engine);
   return {cmd, [f, &global] { return run_video(*f, global); }};
 }

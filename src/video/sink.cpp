@@ -186,6 +186,10 @@ void Sink::open_video(const Source& source, int out_w, int out_h) {
   if (options_.crf >= 0) av_dict_set(&opts, "crf", std::to_string(options_.crf).c_str(), 0);
   if (!options_.preset.empty()) av_dict_set(&opts, "preset", options_.preset.c_str(), 0);
   for (const auto& [k, v] : options_.encoder_opts) av_dict_set(&opts, k.c_str(), v.c_str(), 0);
+  // Live: no lookahead or B-frame delay in x264/x265 unless a tune was asked for.
+  if (options_.live && (std::strcmp(codec->name, "libx264") == 0 || std::strcmp(codec->name, "libx265") == 0) &&
+      !av_dict_get(opts, "tune", nullptr, 0))
+    av_dict_set(&opts, "tune", "zerolatency", 0);
   int r = avcodec_open2(enc_.get(), codec, &opts);
   if (r < 0) throw Error(ErrorKind::Usage, std::string("cannot open the ") + codec->name + " encoder with these options: " + av_error_text(r));
   if (const AVDictionaryEntry* left = av_dict_get(opts, "", nullptr, AV_DICT_IGNORE_SUFFIX))
@@ -275,6 +279,10 @@ std::vector<StreamMapping> map_other_streams(const AVFormatContext* in_fmt, int 
     }
   }
   return map;
+}
+
+std::int64_t Sink::min_pts_step() const {
+  return std::max<std::int64_t>(1, av_rescale_q_rnd(1, out_->streams[0]->time_base, in_tb_, AV_ROUND_UP));
 }
 
 double Sink::seconds(const AVPacket* packet) const {

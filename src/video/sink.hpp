@@ -61,6 +61,10 @@ class Sink {
   // Drains the encoders, writes the trailer and closes the file.
   void finish();
 
+  // The smallest pts step (input time base) that stays a step in the output's time base
+  // once the header is written (90 kHz input into Matroska's 1 ms: 90).
+  std::int64_t min_pts_step() const;
+
   // Seconds of input time of a packet of `input_stream` (for keeping streams interleaved).
   double seconds(const AVPacket* packet) const;
 

@@ -46,11 +46,13 @@ int read_counter(const AVFrame* f) {
   return v;
 }
 
+// The summary: the last line (progress lines, one a second, come before it).
 nlohmann::json json_line(const fs::path& p) {
   std::ifstream f(p);
-  std::string line;
-  std::getline(f, line);
-  return nlohmann::json::parse(line);
+  std::string line, last;
+  while (std::getline(f, line))
+    if (!line.empty()) last = line;
+  return nlohmann::json::parse(last);
 }
 
 class Video : public Cli {

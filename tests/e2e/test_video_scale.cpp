@@ -26,6 +26,10 @@ namespace {
 // Lossless output, so that pixels can be compared between runs.
 const std::string kLossless = kTiny + " --precision fp32 --tile 0 --codec ffv1 ";
 
+// TCP and UDP inputs are live: these tests send a clip in one burst and want every frame
+// back, so the latency bound is made too wide to drop any on a loaded machine.
+const std::string kLive = " --max-latency 60 ";
+
 const int kQuietLibav = [] {
   av_log_set_level(AV_LOG_ERROR);
   return 0;
@@ -168,8 +172,9 @@ class VideoScale : public Cli {
     std::vector<nlohmann::json> out;
     for (int i = 0; i < n; ++i) {
       const auto lines = json_lines(path(prefix + std::to_string(i) + ".json"));
-      EXPECT_EQ(lines.size(), 1u) << read_file(path(prefix + std::to_string(i) + ".err"));
-      out.push_back(lines.empty() ? nlohmann::json::object() : lines[0]);
+      EXPECT_FALSE(lines.empty()) << read_file(path(prefix + std::to_string(i) + ".err"));
+      for (std::size_t k = 0; k + 1 < lines.size(); ++k) EXPECT_EQ(lines[k].value("progress", false), true) << lines[k];
+      out.push_back(lines.empty() ? nlohmann::json::object() : lines.back());
       EXPECT_NE(out.back().value("status", ""), "failed") << out.back();
     }
     return out;
@@ -336,7 +341,7 @@ TEST_F(VideoScale, TcpAndHttpInputsOverLoopback) {
       send_all(c, bytes);
       ::close(c);
     });
-    const auto r = yamiro("-q video tcp://127.0.0.1:" + std::to_string(l.port) + " -o " + path("a.mkv") + kLossless);
+    const auto r = yamiro("-q video tcp://127.0.0.1:" + std::to_string(l.port) + " -o " + path("a.mkv") + kLive + kLossless);
     peer.join();
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_EQ(frames_of(path("a.mkv")).times, src.times);
@@ -351,7 +356,7 @@ TEST_F(VideoScale, TcpAndHttpInputsOverLoopback) {
         ::close(c);
       }
     });
-    const auto r = yamiro("-q video tcp://127.0.0.1:" + std::to_string(port) + " --input-opt listen=1 -o " + path("b.mkv") + kLossless);
+    const auto r = yamiro("-q video tcp://127.0.0.1:" + std::to_string(port) + " --input-opt listen=1 -o " + path("b.mkv") + kLive + kLossless);
     peer.join();
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_EQ(frames_of(path("b.mkv")).times, src.times);
@@ -400,7 +405,7 @@ TEST_F(VideoScale, UdpMpegTsStreamEndsAfterTheTimeoutOfSilence) {
     ::close(fd);
   });
   const auto r = yamiro("video udp://127.0.0.1:" + std::to_string(port) + " --input-format mpegts --timeout 2 -o " +
-                        path("u.mkv") + kLossless);
+                        path("u.mkv") + kLive + kLossless);
   sender.join();
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("taken as the end of the stream"), std::string::npos) << r.err;
