@@ -47,6 +47,8 @@ const Case kCases[] = {
     {"resize-interp-x2.op19.onnx", "resize-interp-x2.op19", 2, 1},
     {"layout-x2.op13.onnx", "layout-x2.op13", 2, 2},
     {"layout-x2.op20.onnx", "layout-x2.op20", 2, 2},
+    {"elementwise-x1.op13.onnx", "elementwise-x1.op13", 1, 1},
+    {"elementwise-x1.op18.onnx", "elementwise-x1.op18", 1, 1},
 };
 
 double run_diff(const Model& m, const std::string& golden, EngineOptions o = exact_options()) {
