@@ -94,11 +94,12 @@ Pb value_info(const std::string& name, std::vector<std::int64_t> dims) {
   return Pb().s(1, name).m(2, Pb().m(1, Pb().i(1, 1).m(2, shape)));
 }
 
-// input -> Conv(1x1, 3->3, weight from `weight`) -> op `op` -> output, opset `opset`.
-std::vector<unsigned char> model(const Pb& weight, const std::string& op = "Relu", int opset = 13) {
-  Pb graph;
+// input -> Conv(1x1, 3->3, weight from `weight`) -> op `op` (with `attrs`) -> output, opset `opset`.
+std::vector<unsigned char> model(const Pb& weight, const std::string& op = "Relu", int opset = 13, const std::vector<Pb>& attrs = {}) {
+  Pb graph, act = Pb().s(1, "c").s(2, "output").s(3, "act").s(4, op);
+  for (const Pb& a : attrs) act.m(5, a);
   graph.m(1, Pb().s(1, "input").s(1, "w").s(2, "c").s(3, "conv").s(4, "Conv"));
-  graph.m(1, Pb().s(1, "c").s(2, "output").s(3, "act").s(4, op));
+  graph.m(1, act);
   graph.s(2, "g").m(5, weight).m(11, value_info("input", {1, 3, 0, 0})).m(12, value_info("output", {1, 3, 0, 0}));
   Pb m;
   m.i(1, 8).m(8, Pb().s(1, "").i(2, static_cast<std::uint64_t>(opset))).m(7, graph);
@@ -206,6 +207,18 @@ TEST(OnnxErrors, MalformedFilesNameTheFileAndTheReason) {
             std::string::npos);
   EXPECT_NE(err(model(identity_weight(), "If")).find("(control flow)"), std::string::npos);
   EXPECT_NE(err(model(identity_weight(), "Relu", 9)).find("opset 9 is not supported"), std::string::npos);
+  EXPECT_NE(err(model(identity_weight(), "Relu", 21)).find("opset 21 is not supported (opsets 11 to 20 are)"), std::string::npos);
+  // The refused forms of mapped ops (docs/onnx.md) say which attribute.
+  auto int_attr = [](const char* name, int v) { return Pb().s(1, name).i(3, static_cast<std::uint64_t>(v)).i(20, 2); };
+  auto str_attr = [](const char* name, const char* v) { return Pb().s(1, name).s(4, v).i(20, 3); };
+  EXPECT_NE(err(model(identity_weight(), "Resize", 18, {int_attr("antialias", 1)})).find("Resize 'act': antialias is not supported"),
+            std::string::npos);
+  EXPECT_NE(err(model(identity_weight(), "Resize", 18, {str_attr("keep_aspect_ratio_policy", "not_larger")})).find("keep_aspect_ratio_policy"),
+            std::string::npos);
+  EXPECT_NE(err(model(identity_weight(), "Resize", 13, {str_attr("coordinate_transformation_mode", "sideways")}))
+                .find("coordinate mode 'sideways' is not supported"),
+            std::string::npos);
+  EXPECT_NE(err(model(identity_weight(), "Pad", 19, {str_attr("mode", "wrap")})).find("Pad 'act': unknown mode 'wrap'"), std::string::npos);
   // What fuzz_onnx found: a constant with no values where an op reads one (now a clean error).
   EXPECT_NE(err(read_bytes(data_file("../fuzz/corpus/onnx/regress-short-constant.onnx"))).find("too few values"), std::string::npos);
   // Deep nesting is not recursion: a node attribute holding a subgraph is skipped unread.

@@ -90,7 +90,8 @@ Taps axis_taps(const Node& n, std::int64_t in, std::int64_t out, double scale, d
         if (i < 0 || i >= in) w[k] = 0;
         sum += w[k];
       }
-      for (std::size_t k = 0; k < count; ++k) w[k] /= sum;
+      if (sum != 0)  // all taps outside cannot happen for the modes above; zeros rather than NaN
+        for (std::size_t k = 0; k < count; ++k) w[k] /= sum;
     }
     for (std::size_t k = 0; k < count; ++k) {
       t.idx[k][o] = std::clamp(first + static_cast<std::int64_t>(k), std::int64_t{0}, in - 1);
