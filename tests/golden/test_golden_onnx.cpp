@@ -221,6 +221,8 @@ TEST(OnnxErrors, MalformedFilesNameTheFileAndTheReason) {
   EXPECT_NE(err(model(identity_weight(), "Pad", 19, {str_attr("mode", "wrap")})).find("Pad 'act': unknown mode 'wrap'"), std::string::npos);
   // What fuzz_onnx found: a constant with no values where an op reads one (now a clean error).
   EXPECT_NE(err(read_bytes(data_file("../fuzz/corpus/onnx/regress-short-constant.onnx"))).find("too few values"), std::string::npos);
+  // And a computed Resize size of -3.7e19 (a float-to-int cast past the range): refused.
+  EXPECT_NE(err(read_bytes(data_file("../fuzz/corpus/onnx/regress-resize-size.onnx"))).find("computes a size of"), std::string::npos);
   // Deep nesting is not recursion: a node attribute holding a subgraph is skipped unread.
   std::string deep = "x";
   for (int k = 0; k < 2000; ++k) deep = Pb().s(6, deep).b;  // graph in graph in graph ...
