@@ -18,7 +18,8 @@ namespace yamiro::graph {
 Kernel find_kernel(const std::string& op) {
   static const std::unordered_map<std::string, Kernel> table = [] {
     std::unordered_map<std::string, Kernel> t;
-    for (auto group : {&kernels::conv_kernels, &kernels::elementwise_kernels, &kernels::layout_kernels, &kernels::tensor_kernels})
+    for (auto group : {&kernels::conv_kernels, &kernels::elementwise_kernels, &kernels::layout_kernels,
+                       &kernels::resize_kernels, &kernels::tensor_kernels})
       for (const KernelEntry& e : group()) t.emplace(e.op, e.run);
     return t;
   }();

@@ -27,7 +27,8 @@ struct KernelEntry {
 namespace kernels {
 std::vector<KernelEntry> conv_kernels();         // Conv ConvTranspose Dense Pool GlobalPool
 std::vector<KernelEntry> elementwise_kernels();  // activations, Unary, Binary, Sum/Prod/Max, Affine, PRelu, Softmax
-std::vector<KernelEntry> layout_kernels();       // Concat Slice CropLike Pad Reshape Transpose Flatten Resize PixelShuffle
+std::vector<KernelEntry> layout_kernels();       // Concat Slice CropLike Pad Reshape Transpose Flatten PixelShuffle
+std::vector<KernelEntry> resize_kernels();       // Resize (ncnn Interp, ONNX Resize)
 std::vector<KernelEntry> tensor_kernels();       // the ONNX frontend's ops (graph/ops/tensor.cpp, math.cpp)
 }  // namespace kernels
 

@@ -1,6 +1,7 @@
 #include "graph/ops.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "yamiro/error.hpp"
@@ -52,7 +53,10 @@ std::pair<std::int64_t, std::int64_t> same_pads(std::int64_t in, std::int64_t ex
 std::vector<std::int64_t> value_ints(const Graph& g, const Node& n, const Values& v, std::size_t k, const char* what) {
   if (k >= v.size() || !v[k]) fail(g, &n, std::string("its ") + what + " (input " + std::to_string(k) + ") does not follow from the input's shape");
   std::vector<std::int64_t> out;
-  for (double d : *v[k]) out.push_back(d >= 9.2e18 ? std::int64_t{9200000000000000000} : d <= -9.2e18 ? -std::int64_t{9200000000000000000} : static_cast<std::int64_t>(d));
+  for (double d : *v[k]) {
+    if (std::isnan(d)) fail(g, &n, std::string("its ") + what + " (input " + std::to_string(k) + ") is not a number");
+    out.push_back(d >= 9.2e18 ? std::int64_t{9200000000000000000} : d <= -9.2e18 ? -std::int64_t{9200000000000000000} : static_cast<std::int64_t>(d));
+  }
   return out;
 }
 

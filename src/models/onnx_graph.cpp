@@ -28,8 +28,8 @@ Builder::Builder(graph::Graph& g, const Model& m, const std::string& origin) : g
   const auto it = m.opsets.find("");
   if (it == m.opsets.end()) throw Error(ErrorKind::Model, origin + ": no opset_import for the default ONNX domain");
   opset_ = it->second;
-  if (opset_ < 11 || opset_ > 18)
-    throw Error(ErrorKind::Model, origin + ": opset " + std::to_string(opset_) + " is not supported (opsets 11 to 18 are)");
+  if (opset_ < 11 || opset_ > 20)
+    throw Error(ErrorKind::Model, origin + ": opset " + std::to_string(opset_) + " is not supported (opsets 11 to 20 are)");
   for (const Tensor& t : m.graph.initializers) {
     consts_[t.name] = &t;
     if (!t.is_float()) ints_.insert(t.name);

@@ -1,5 +1,5 @@
 // ONNX -> graph IR conversion internals (onnx_graph.cpp drives, onnx_ops.cpp has one
-// converter per ONNX op type).
+// converter per ONNX op type; Pad and Resize are in onnx_ops_resample.cpp).
 #pragma once
 #include <map>
 #include <memory>
@@ -58,6 +58,9 @@ class Builder {
 HostTensor host_tensor(const Tensor& t);
 
 using Converter = void (*)(const Node&, Builder&);
+// The converters of onnx_ops_resample.cpp (Pad, Resize), registered in onnx_ops.cpp's table.
+void convert_pad(const Node& n, Builder& b);
+void convert_resize(const Node& n, Builder& b);
 // The converter of an ONNX op type (default domain), or nullptr.
 Converter find_converter(const std::string& op_type);
 // The op types with a converter, sorted.

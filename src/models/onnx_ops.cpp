@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 #include "models/onnx_import.hpp"
 
@@ -386,64 +387,6 @@ void pool(const Src& n, Builder& b) {
   ir.attrs["count_include_pad"] = b.ai(n, "count_include_pad", 0);
 }
 
-void pad(const Src& n, Builder& b) {
-  if (b.has(n, 3)) b.fail(n, "the axes input is not supported");
-  double value = b.af(n, "value", 0);
-  if (b.has(n, 2)) value = b.const_floats(n, 2, "constant_value").at(0);
-  const std::string mode = b.as(n, "mode", "constant");
-  if (mode != "constant" && mode != "reflect" && mode != "edge") b.fail(n, "unknown mode '" + mode + "'");
-  if (b.has(n, 1) && !b.constant(n, 1)) {
-    // Pads computed in the graph (torch exports even constant pads so): from their value.
-    Node& ir = b.add(n, "Pad", {b.in(n, 0), b.in(n, 1)}, {out0(n)});
-    ir.attrs["mode"] = std::string(mode == "edge" ? "replicate" : mode);
-    ir.attrs["value"] = value;
-    return;
-  }
-  V pads = b.aints(n, "pads", {});
-  if (b.has(n, 1)) pads = b.const_ints(n, 1, "pads");
-  if (pads.size() != 8) b.fail(n, "pads of " + std::to_string(pads.size()) + " values: only 4-D inputs are supported");
-  if (pads[0] != 0 || pads[4] != 0) b.fail(n, "pads the batch axis");
-  if (mode != "constant" && (pads[1] != 0 || pads[5] != 0)) b.fail(n, mode + " padding of the channel axis is not supported");
-  for (auto p : pads)
-    if (p < 0) b.fail(n, "negative pads (crops) are not supported");
-  Node& ir = b.add(n, "Pad", {b.in(n, 0)}, {out0(n)});
-  ir.attrs["pads"] = V{pads[2], pads[3], pads[6], pads[7]};
-  ir.attrs["channel_pads"] = V{pads[1], pads[5]};
-  ir.attrs["mode"] = std::string(mode == "edge" ? "replicate" : mode);
-  ir.attrs["value"] = value;
-}
-
-void resize(const Src& n, Builder& b) {
-  if (b.opset() < 11) b.fail(n, "Resize before opset 11 is not supported");
-  const std::string mode = b.as(n, "mode", "nearest"), coord = b.as(n, "coordinate_transformation_mode", "half_pixel");
-  if (coord != "half_pixel" && coord != "pytorch_half_pixel" && coord != "align_corners" && coord != "asymmetric")
-    b.fail(n, "coordinate mode '" + coord + "' is not supported");
-  if (mode == "cubic" && (std::abs(b.af(n, "cubic_coeff_a", -0.75) + 0.75) > 1e-6 || b.ai(n, "exclude_outside", 0)))
-    b.fail(n, "cubic with a coefficient other than -0.75 or exclude_outside is not supported");
-  if (b.ai(n, "antialias", 0)) b.fail(n, "antialias is not supported");
-  Node& ir = b.add(n, "Resize", {b.in(n, 0)}, {out0(n)});
-  ir.attrs["mode"] = std::string(mode == "linear" ? "bilinear" : mode == "cubic" ? "bicubic" : mode);
-  if (mode != "nearest" && mode != "linear" && mode != "cubic") b.fail(n, "unknown mode '" + mode + "'");
-  ir.attrs["coord"] = coord;
-  ir.attrs["nearest"] = b.as(n, "nearest_mode", "round_prefer_floor");
-  ir.attrs["align_corners"] = std::int64_t{coord == "align_corners"};
-  const bool sizes = b.has(n, 3);
-  const std::size_t k = sizes ? 3 : 2;
-  if (!b.has(n, k)) b.fail(n, "has neither scales nor sizes");
-  if (const Tensor* t = b.constant(n, k)) {
-    if (t->numel() != 4) b.fail(n, "scales/sizes of " + std::to_string(t->numel()) + " values: only 4-D inputs are supported");
-    if (sizes) {
-      ir.attrs["sizes"] = V{t->ints.at(2), t->ints.at(3)};
-    } else {
-      if (t->floats.at(0) != 1 || t->floats.at(1) != 1) b.fail(n, "resizes the batch or channel axis");
-      ir.attrs["scales"] = std::vector<double>{t->floats.at(2), t->floats.at(3)};
-    }
-  } else {
-    ir.inputs.push_back(b.in(n, k));
-    ir.attrs["dynamic"] = std::string(sizes ? "sizes" : "scales");
-  }
-}
-
 void depth_to_space(const Src& n, Builder& b) {
   Node& ir = b.add(n, "PixelShuffle", {b.in(n, 0)}, {out0(n)});
   ir.attrs["factor"] = b.ai(n, "blocksize", 0);
@@ -490,7 +433,7 @@ const std::map<std::string, Converter>& table() {
       {"ReduceMax", &reduce}, {"ReduceMin", &reduce}, {"ReduceProd", &reduce}, {"ReduceSumSquare", &reduce},
       {"ReduceLogSumExp", &reduce}, {"BatchNormalization", &batch_norm}, {"InstanceNormalization", &instance_norm},
       {"LayerNormalization", &layer_norm}, {"GlobalAveragePool", &global_pool}, {"GlobalMaxPool", &global_pool},
-      {"MaxPool", &pool}, {"AveragePool", &pool}, {"Pad", &pad}, {"Resize", &resize},
+      {"MaxPool", &pool}, {"AveragePool", &pool}, {"Pad", &convert_pad}, {"Resize", &convert_resize},
       {"DepthToSpace", &depth_to_space}, {"SpaceToDepth", &space_to_depth}, {"GridSample", &grid_sample},
       {"Einsum", &einsum},
   };

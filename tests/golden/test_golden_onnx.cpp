@@ -38,6 +38,17 @@ const Case kCases[] = {
     {"attn-x2.op11.onnx", "attn-x2", 2, 2},       {"attn-x2.op13.onnx", "attn-x2", 2, 2},
     {"attn-x2.op17.onnx", "attn-x2", 2, 2},       {"warp-x2.op16.onnx", "warp-x2", 2, 1},
     {"zoo-x2.op13.onnx", "zoo-x2", 2, 1},         {"zoo-x2.op17.onnx", "zoo-x2", 2, 1},
+    {"tensor-x1.op11.onnx", "tensor-x1", 1, 1},   {"tensor-x1.op13.onnx", "tensor-x1", 1, 1},
+    {"tensor-x1.op17.onnx", "tensor-x1", 1, 1},   {"grid-x1.op16.onnx", "grid-x1", 1, 1},
+    // Hand-built graphs (make_onnx.py via onnx_hand.py): one golden per file.
+    {"resize-nearest-x2.op11.onnx", "resize-nearest-x2.op11", 2, 1},
+    {"resize-nearest-x2.op19.onnx", "resize-nearest-x2.op19", 2, 1},
+    {"resize-interp-x2.op13.onnx", "resize-interp-x2.op13", 2, 1},
+    {"resize-interp-x2.op19.onnx", "resize-interp-x2.op19", 2, 1},
+    {"layout-x2.op13.onnx", "layout-x2.op13", 2, 2},
+    {"layout-x2.op20.onnx", "layout-x2.op20", 2, 2},
+    {"elementwise-x1.op13.onnx", "elementwise-x1.op13", 1, 1},
+    {"elementwise-x1.op18.onnx", "elementwise-x1.op18", 1, 1},
 };
 
 double run_diff(const Model& m, const std::string& golden, EngineOptions o = exact_options()) {
@@ -83,11 +94,12 @@ Pb value_info(const std::string& name, std::vector<std::int64_t> dims) {
   return Pb().s(1, name).m(2, Pb().m(1, Pb().i(1, 1).m(2, shape)));
 }
 
-// input -> Conv(1x1, 3->3, weight from `weight`) -> op `op` -> output, opset `opset`.
-std::vector<unsigned char> model(const Pb& weight, const std::string& op = "Relu", int opset = 13) {
-  Pb graph;
+// input -> Conv(1x1, 3->3, weight from `weight`) -> op `op` (with `attrs`) -> output, opset `opset`.
+std::vector<unsigned char> model(const Pb& weight, const std::string& op = "Relu", int opset = 13, const std::vector<Pb>& attrs = {}) {
+  Pb graph, act = Pb().s(1, "c").s(2, "output").s(3, "act").s(4, op);
+  for (const Pb& a : attrs) act.m(5, a);
   graph.m(1, Pb().s(1, "input").s(1, "w").s(2, "c").s(3, "conv").s(4, "Conv"));
-  graph.m(1, Pb().s(1, "c").s(2, "output").s(3, "act").s(4, op));
+  graph.m(1, act);
   graph.s(2, "g").m(5, weight).m(11, value_info("input", {1, 3, 0, 0})).m(12, value_info("output", {1, 3, 0, 0}));
   Pb m;
   m.i(1, 8).m(8, Pb().s(1, "").i(2, static_cast<std::uint64_t>(opset))).m(7, graph);
@@ -115,7 +127,7 @@ TEST_P(OnnxGolden, MatchesPyTorchInFp32) {
   EXPECT_EQ(m.info.input_multiple, c.multiple);
   EXPECT_EQ(m.info.shrink, 0);
   const double d = run_diff(m, c.golden);
-  std::printf("%s: max |diff| to PyTorch %.3g\n", c.file.c_str(), d);
+  std::printf("%s: max |diff| to the reference %.3g\n", c.file.c_str(), d);
   EXPECT_LE(d, 1e-4);
 }
 
@@ -195,8 +207,22 @@ TEST(OnnxErrors, MalformedFilesNameTheFileAndTheReason) {
             std::string::npos);
   EXPECT_NE(err(model(identity_weight(), "If")).find("(control flow)"), std::string::npos);
   EXPECT_NE(err(model(identity_weight(), "Relu", 9)).find("opset 9 is not supported"), std::string::npos);
+  EXPECT_NE(err(model(identity_weight(), "Relu", 21)).find("opset 21 is not supported (opsets 11 to 20 are)"), std::string::npos);
+  // The refused forms of mapped ops (docs/onnx.md) say which attribute.
+  auto int_attr = [](const char* name, int v) { return Pb().s(1, name).i(3, static_cast<std::uint64_t>(v)).i(20, 2); };
+  auto str_attr = [](const char* name, const char* v) { return Pb().s(1, name).s(4, v).i(20, 3); };
+  EXPECT_NE(err(model(identity_weight(), "Resize", 18, {int_attr("antialias", 1)})).find("Resize 'act': antialias is not supported"),
+            std::string::npos);
+  EXPECT_NE(err(model(identity_weight(), "Resize", 18, {str_attr("keep_aspect_ratio_policy", "not_larger")})).find("keep_aspect_ratio_policy"),
+            std::string::npos);
+  EXPECT_NE(err(model(identity_weight(), "Resize", 13, {str_attr("coordinate_transformation_mode", "sideways")}))
+                .find("coordinate mode 'sideways' is not supported"),
+            std::string::npos);
+  EXPECT_NE(err(model(identity_weight(), "Pad", 19, {str_attr("mode", "wrap")})).find("Pad 'act': unknown mode 'wrap'"), std::string::npos);
   // What fuzz_onnx found: a constant with no values where an op reads one (now a clean error).
   EXPECT_NE(err(read_bytes(data_file("../fuzz/corpus/onnx/regress-short-constant.onnx"))).find("too few values"), std::string::npos);
+  // And a computed Resize size of -3.7e19 (a float-to-int cast past the range): refused.
+  EXPECT_NE(err(read_bytes(data_file("../fuzz/corpus/onnx/regress-resize-size.onnx"))).find("computes a size of"), std::string::npos);
   // Deep nesting is not recursion: a node attribute holding a subgraph is skipped unread.
   std::string deep = "x";
   for (int k = 0; k < 2000; ++k) deep = Pb().s(6, deep).b;  // graph in graph in graph ...

@@ -1,4 +1,4 @@
-// ATen kernels of the layout and resampling ops.
+// ATen kernels of the layout ops (Resize is in resize.cpp).
 #include <algorithm>
 #include <cmath>
 
@@ -93,81 +93,6 @@ Ins flatten(const Node& n, const Ins& in, const DeviceWeights&) {
   return {in[0].reshape({outer, -1})};
 }
 
-// ONNX's coordinate transformation of output position o on an axis of in -> out at `scale`.
-double source_coord(const std::string& coord, double o, std::int64_t in, std::int64_t out, double scale) {
-  if (coord == "half_pixel") return (o + 0.5) / scale - 0.5;
-  if (coord == "pytorch_half_pixel") return out > 1 ? (o + 0.5) / scale - 0.5 : 0.0;
-  if (coord == "align_corners") return out == 1 ? 0.0 : o * static_cast<double>(in - 1) / static_cast<double>(out - 1);
-  return o / scale;  // asymmetric
-}
-
-std::int64_t nearest_index(const std::string& mode, double x, std::int64_t in) {
-  double r;
-  if (mode == "floor") r = std::floor(x);
-  else if (mode == "ceil") r = std::ceil(x);
-  else if (mode == "round_prefer_ceil") r = std::floor(x + 0.5);
-  else r = std::ceil(x - 0.5);  // round_prefer_floor
-  return std::clamp(static_cast<std::int64_t>(r), std::int64_t{0}, in - 1);
-}
-
-// The ONNX Resize: sizes or scales from attributes or a value input, coordinate modes.
-Ins resize_onnx(const Node& n, const Ins& in) {
-  const at::Tensor& x = in[0];
-  std::vector<std::int64_t> size = n.ints("sizes", {});
-  std::vector<double> scales = n.floats("scales", {});
-  if (in.size() == 2) {
-    const auto t = in[1].to(at::kCPU, at::kDouble).contiguous();
-    const double* p = t.data_ptr<double>();
-    if (n.s("dynamic", "") == "sizes") size = {static_cast<std::int64_t>(p[2]), static_cast<std::int64_t>(p[3])};
-    else scales = {p[2], p[3]};
-  }
-  if (size.size() != 2)
-    size = {static_cast<std::int64_t>(static_cast<float>(x.size(2)) * static_cast<float>(scales[0])),
-            static_cast<std::int64_t>(static_cast<float>(x.size(3)) * static_cast<float>(scales[1]))};
-  if (scales.size() != 2)
-    scales = {static_cast<double>(size[0]) / static_cast<double>(x.size(2)), static_cast<double>(size[1]) / static_cast<double>(x.size(3))};
-  const std::string mode = n.s("mode", "nearest"), coord = n.s("coord", "half_pixel");
-  if (mode == "nearest") {
-    at::Tensor y = x;
-    for (int a = 0; a < 2; ++a) {
-      std::vector<std::int64_t> idx(static_cast<std::size_t>(size[a]));
-      for (std::int64_t o = 0; o < size[a]; ++o)
-        idx[o] = nearest_index(n.s("nearest", "round_prefer_floor"), source_coord(coord, static_cast<double>(o), x.size(2 + a), size[a], scales[a]), x.size(2 + a));
-      y = y.index_select(2 + a, at::tensor(idx, at::TensorOptions().dtype(at::kLong)).to(x.device()));
-    }
-    return {y};
-  }
-  const bool corners = coord == "align_corners";
-  if (!corners && coord != "half_pixel" && coord != "pytorch_half_pixel")
-    throw Error(ErrorKind::Model, "Resize '" + n.name + "': " + mode + " with coordinate mode '" + coord + "' is not supported");
-  const c10::optional<double> sh = corners ? c10::nullopt : c10::optional<double>(scales[0]);
-  const c10::optional<double> sw = corners ? c10::nullopt : c10::optional<double>(scales[1]);
-  if (mode == "bilinear") return {at::upsample_bilinear2d(x, size, corners, sh, sw)};
-  if (mode == "bicubic") return {at::upsample_bicubic2d(x, size, corners, sh, sw)};
-  throw Error(ErrorKind::Model, "Resize '" + n.name + "': unknown mode '" + mode + "'");
-}
-
-Ins resize(const Node& n, const Ins& in, const DeviceWeights&) {
-  if (n.attrs.count("coord")) return resize_onnx(n, in);
-  const at::Tensor& x = in[0];
-  const std::string mode = n.s("mode", "nearest");
-  const bool corners = n.i("align_corners", 0) != 0;
-  std::vector<std::int64_t> size = n.ints("sizes", {});
-  c10::optional<double> sh, sw;
-  if (size.size() != 2) {
-    const auto s = n.floats("scales", {});
-    size = {static_cast<std::int64_t>(static_cast<float>(x.size(2)) * static_cast<float>(s[0])),
-            static_cast<std::int64_t>(static_cast<float>(x.size(3)) * static_cast<float>(s[1]))};
-    // Source positions step by 1/scale, as in the frontends' runtimes (not in/out).
-    sh = s[0];
-    sw = s[1];
-  }
-  if (mode == "nearest") return {at::upsample_nearest2d(x, size, sh, sw)};
-  if (mode == "bilinear") return {at::upsample_bilinear2d(x, size, corners, sh, sw)};
-  if (mode == "bicubic") return {at::upsample_bicubic2d(x, size, corners, sh, sw)};
-  throw Error(ErrorKind::Model, "Resize '" + n.name + "': unknown mode '" + mode + "'");
-}
-
 Ins pixel_shuffle(const Node& n, const Ins& in, const DeviceWeights&) {
   const std::int64_t r = n.i("factor");
   const at::Tensor& x = in[0];
@@ -184,7 +109,7 @@ Ins pixel_shuffle(const Node& n, const Ins& in, const DeviceWeights&) {
 std::vector<KernelEntry> layout_kernels() {
   return {{"Concat", &concat},   {"Slice", &slice},         {"CropLike", &crop_like},
           {"Pad", &pad},         {"Reshape", &reshape},     {"Transpose", &transpose},
-          {"Flatten", &flatten}, {"Resize", &resize},       {"PixelShuffle", &pixel_shuffle}};
+          {"Flatten", &flatten}, {"PixelShuffle", &pixel_shuffle}};
 }
 
 }  // namespace yamiro::graph::kernels
