@@ -78,6 +78,8 @@ GraphRunner::GraphRunner(std::shared_ptr<const Graph> graph, const arch::NetOpti
     Step s{&n, find_kernel(n.op), {}, {}, {}, {}, -1, nullptr, {}, false};
     if (!s.run) fail(*graph_, &n, "no kernel for op " + n.op);
     for (const auto& [key, w] : n.weights) s.weights[key] = arch::to_device(w, options);
+    if (!options.plain && n.op == "ConvTranspose" && n.has_weight("weight"))
+      if (at::Tensor c = kernels::subpixel_weight(n, s.weights.at("weight")); c.defined()) s.weights["subpixel"] = std::move(c);
     for (const auto& b : n.inputs) s.in.push_back(slot_of(b));
     const Node* act = nullptr;
     const int pad = options.winograd && !options.plain ? winograd_pad(n) : -1;
