@@ -34,19 +34,25 @@ struct GraphRunner::Step {
   std::vector<int> in, out;  // blob slots
   std::vector<int> release;  // slots whose last reader is this step
   int global = -1;           // index among the GlobalPool nodes
-  // A 3x3 convolution on the Winograd path, with the activation after it fused.
+  // A 3x3 convolution on the Winograd path, with the activation after it fused; `valid`:
+  // unpadded, run padded by 1 and the outer ring of the result dropped.
   std::shared_ptr<arch::Conv3x3> conv3;
   arch::Epilogue epilogue;
+  bool valid = false;
 };
 
 namespace {
 
-// A Conv the Winograd kernels take: 3x3, stride 1, pad 1 (zeros), no dilation or groups.
-bool winograd_conv(const Node& n) {
-  return n.op == "Conv" && n.ints("kernel", {1, 1}) == std::vector<std::int64_t>{3, 3} &&
-         n.ints("stride", {1, 1}) == std::vector<std::int64_t>{1, 1} && n.ints("dilation", {1, 1}) == std::vector<std::int64_t>{1, 1} &&
-         n.ints("pads", {0, 0, 0, 0}) == std::vector<std::int64_t>{1, 1, 1, 1} && n.s("auto_pad", "none") == "none" &&
-         n.i("group", 1) == 1 && n.f("pad_value", 0) == 0 && n.has_weight("bias");
+// A Conv the Winograd kernels take: 3x3, stride 1, no dilation or groups, zero pads of 1
+// on every side, or none (valid: Real-CUGAN's and waifu2x's U-Nets). Returns 1, 0 or -1 (no).
+int winograd_pad(const Node& n) {
+  using V = std::vector<std::int64_t>;
+  if (!(n.op == "Conv" && n.ints("kernel", {1, 1}) == V{3, 3} && n.ints("stride", {1, 1}) == V{1, 1} &&
+        n.ints("dilation", {1, 1}) == V{1, 1} && n.s("auto_pad", "none") == "none" && n.i("group", 1) == 1 &&
+        n.f("pad_value", 0) == 0 && n.has_weight("bias")))
+    return -1;
+  const V pads = n.ints("pads", {0, 0, 0, 0});
+  return pads == V{1, 1, 1, 1} ? 1 : pads == V{0, 0, 0, 0} ? 0 : -1;
 }
 
 }  // namespace
@@ -70,13 +76,21 @@ GraphRunner::GraphRunner(std::shared_ptr<const Graph> graph, const arch::NetOpti
   const auto& nodes = graph_->nodes;
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const Node& n = nodes[i];
-    Step s{&n, find_kernel(n.op), {}, {}, {}, {}, -1, nullptr, {}};
+    Step s{&n, find_kernel(n.op), {}, {}, {}, {}, -1, nullptr, {}, false};
     if (!s.run) fail(*graph_, &n, "no kernel for op " + n.op);
     for (const auto& [key, w] : n.weights) s.weights[key] = arch::to_device(w, options);
+    if (!options.plain && n.op == "ConvTranspose" && n.has_weight("weight"))
+      if (at::Tensor c = kernels::subpixel_weight(n, s.weights.at("weight")); c.defined()) s.weights["subpixel"] = std::move(c);
     for (const auto& b : n.inputs) s.in.push_back(slot_of(b));
     const Node* act = nullptr;
-    if (options.winograd && !options.plain && winograd_conv(n)) {
+    const int pad = options.winograd && !options.plain ? winograd_pad(n) : -1;
+    if (pad >= 0) {
       s.conv3 = std::make_shared<arch::Conv3x3>(s.weights.at("weight"), s.weights.at("bias"), true);
+      s.valid = pad == 0;
+      // A valid convolution pays for the ring it drops only where Winograd makes up for it.
+      if (s.valid && !s.conv3->uses_winograd()) s.conv3.reset();
+    }
+    if (s.conv3) {
       // The next node, when it is an activation that alone reads the result, runs as the epilogue.
       const Node* next = i + 1 < nodes.size() ? &nodes[i + 1] : nullptr;
       if (next && next->inputs.size() == 1 && next->inputs[0] == n.outputs.at(0) && readers[n.outputs[0]] == 1) {
@@ -161,7 +175,11 @@ std::vector<at::Tensor> GraphRunner::run(const at::Tensor& x, const Globals* glo
       shape[0] = in.at(0).size(0);
       out = {f.expand(shape)};
     } else if (s.conv3) {
-      out = {(*s.conv3)(in.at(0), s.epilogue)};
+      const at::Tensor& x = in.at(0);
+      if (s.valid && (x.dim() != 4 || x.size(2) < 3 || x.size(3) < 3))
+        fail(*graph_, s.node, "the input is smaller than the 3x3 kernel");
+      out = {(*s.conv3)(x, s.epilogue)};
+      if (s.valid) out[0] = out[0].narrow(2, 1, x.size(2) - 2).narrow(3, 1, x.size(3) - 2);
     } else {
       out = s.run(*s.node, in, s.weights);
     }

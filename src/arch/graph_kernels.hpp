@@ -39,6 +39,15 @@ at::Tensor as_data(const at::Tensor& t, const at::Tensor& like);
 std::vector<std::int64_t> host_ints(const at::Tensor& t);
 const at::Tensor& data_like(const std::vector<at::Tensor>& in);
 
+namespace kernels {
+// A ConvTranspose (groups 1, no dilation, equal strides s >= 2) as a convolution: its weight
+// [I,O,kh,kw] rearranged into the [O*s*s, I, K, K] kernel (K = ceil(max(kh,kw)/s)) whose
+// output, pixel-shuffled by s, is the transposed convolution's; ConvTranspose's kernel uses it
+// when the node's weights carry it as "subpixel" (ATen's own transposed convolution is 5-10x
+// slower on CPUs for these shapes). Returns an undefined tensor for other nodes.
+at::Tensor subpixel_weight(const Node& n, const at::Tensor& weight);
+}  // namespace kernels
+
 // The kernel of an IR op, or nullptr. Thread-safe.
 Kernel find_kernel(const std::string& op);
 

@@ -11,9 +11,10 @@
 //   Relu(alpha: leaky slope) Clip(min,max) Sigmoid Tanh Mish Swish HardSigmoid(alpha,beta)
 //   HardSwish(alpha,beta: x*clamp(alpha*x+beta,0,1)) Identity PRelu(weight slope [C] on axis 1)
 //   Unary          fn(abs|neg|floor|ceil|square|sqrt|rsqrt|exp|log|sin|cos|tan|asin|acos|atan|
-//                     reciprocal|tanh|log10|round|trunc)
-//   Binary         fn(add|sub|mul|div|max|min|pow|atan2|fmod) reverse(0|1); two inputs (numpy
-//                  broadcast) or one input and `scalar`
+//                     reciprocal|tanh|log10|round|trunc|sign|expm1|sinh|asinh|cosh|acosh|atanh|log1p)
+//   Binary         fn(add|sub|mul|div|max|min|pow|atan2|fmod|logaddexp|floor_div|remainder)
+//                  reverse(0|1); two inputs (numpy broadcast) or one input and `scalar`;
+//                  floor_div = floor(a/b), remainder = C remainder (quotient rounded to even)
 //   Sum(coeffs?) Prod Max   n-ary, equal shapes
 //   Affine         weight scale [K], bias [K]? on axis 1
 //   Concat(axis)  Slice(axes starts ends max_lengths?; negative = from the end, kSliceEnd)

@@ -2,6 +2,7 @@
 // The graph is checked against the architecture's shape: layer counts, activations,
 // residual coefficients and resampling factors, so a graph that merely has the right
 // number of convolutions is not mistaken for one.
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -128,11 +129,25 @@ StateDict rrdb(const Graph& g, const std::string& origin) {
   return sd;
 }
 
+// The hand-written networks know only their own layer types: any other layer (an extra
+// Clip, Sigmoid, Noop...) would be dropped silently, so such a graph is not theirs.
+void only_types(const Graph& g, std::initializer_list<const char*> allowed, const std::string& arch, const std::string& origin) {
+  for (const auto& l : g.layers)
+    if (std::none_of(allowed.begin(), allowed.end(), [&](const char* t) { return l.type == t; }))
+      fail(origin, "layer '" + l.name + "' (" + l.type + ") is not part of the " + arch + " layout");
+}
+
 }  // namespace
 
 StateDict to_state_dict(const Graph& g, const std::string& origin) {
-  if (!of_type(g, "PReLU").empty() && !of_type(g, "PixelShuffle").empty()) return compact(g, origin);
-  if (!of_type(g, "Eltwise").empty() && !of_type(g, "Concat").empty()) return rrdb(g, origin);
+  if (!of_type(g, "PReLU").empty() && !of_type(g, "PixelShuffle").empty()) {
+    only_types(g, {"Input", "Split", "Convolution", "PReLU", "PixelShuffle", "Interp", "BinaryOp"}, "SRVGGNetCompact", origin);
+    return compact(g, origin);
+  }
+  if (!of_type(g, "Eltwise").empty() && !of_type(g, "Concat").empty()) {
+    only_types(g, {"Input", "Split", "Convolution", "Concat", "Eltwise", "Interp", "BinaryOp"}, "RRDBNet", origin);
+    return rrdb(g, origin);
+  }
   fail(origin, "graph of " + std::to_string(g.layers.size()) +
                    " layers is neither RRDBNet nor SRVGGNetCompact (no PReLU+PixelShuffle, no Concat+Eltwise)");
 }

@@ -143,23 +143,24 @@ void pooling(const Layer& l, Importer& im) {
   n.attrs["count_include_pad"] = static_cast<std::int64_t>(im.p(l, 6, 0, 0, 1));
 }
 
-// ncnn's rule for a lower-rank operand (binaryop.cpp): a 1-D blob matches the channels
-// of the other if its length equals them, else its width; a 2-D blob becomes (h, w, 1).
+// ncnn's rule for a lower-rank operand (binaryop.cpp, "expand inner axes"): a 1-D blob
+// matches the outermost axis of the other (h of a 2-D, c of a 3-D or 4-D blob) if its length
+// equals it, else the width; a higher-rank one gets size-1 axes inside: (h,w) against c,h,w
+// becomes (h,w,1), against c,d,h,w (h,w,1,1); (c,h,w) against c,d,h,w becomes (c,h,w,1).
 std::string broadcastable(const Layer& l, Importer& im, const std::string& ncnn_blob, const BlobInfo& other) {
   const BlobInfo& b = im.info(ncnn_blob);
   if (b.rank >= other.rank) return im.blob(ncnn_blob);
+  if (other.rank > 4) im.fail(l, "unsupported broadcast of ranks " + std::to_string(b.rank) + " and " + std::to_string(other.rank));
   V shape;
-  if (b.rank == 1 && other.rank == 2) {
+  if (b.rank == 1) {
     if (b.channels < 0 || other.channels < 0) im.fail(l, "cannot tell how a 1-D blob broadcasts here (unknown sizes)");
-    shape = V{b.channels, 1};  // along h when it equals the rows: rows are the 2-D blob's "channels"
-    if (b.channels != other.channels) shape = V{1, b.channels};
-  } else if (b.rank == 1 && other.rank == 3) {
-    if (b.channels < 0 || other.channels < 0) im.fail(l, "cannot tell how a 1-D blob broadcasts here (unknown sizes)");
-    shape = b.channels == other.channels ? V{b.channels, 1, 1} : V{1, 1, b.channels};
-  } else if (b.rank == 2 && other.rank == 3) {
-    shape = V{0, 0, 1};
+    shape.assign(static_cast<std::size_t>(other.rank), 1);
+    // along the outer axis when it equals the rows (2-D) or channels: their "channels"
+    if (b.channels == other.channels) shape.front() = b.channels;
+    else shape.back() = b.channels;
   } else {
-    im.fail(l, "unsupported broadcast of ranks " + std::to_string(b.rank) + " and " + std::to_string(other.rank));
+    shape.assign(static_cast<std::size_t>(b.rank), 0);  // 0 keeps the blob's own size
+    shape.resize(static_cast<std::size_t>(other.rank), 1);
   }
   const std::string t = im.temp(im.blob(ncnn_blob) + "#bcast");
   graph::Node& r = im.add(l, "Reshape", {im.blob(ncnn_blob)}, {t});
@@ -168,10 +169,12 @@ std::string broadcastable(const Layer& l, Importer& im, const std::string& ncnn_
 }
 
 void binary_op(const Layer& l, Importer& im) {
-  static const char* fns[] = {"add", "sub", "mul", "div", "max", "min", "pow", "sub", "div", "pow", "atan2", "atan2", "fmod", "fmod"};
+  // ncnn's op types 0-18; 7-9, 11, 13, 16 and 18 are the reversed (b op a) forms.
+  static const char* fns[] = {"add", "sub",   "mul",   "div",  "max",  "min",       "pow",
+                              "sub", "div",   "pow",   "atan2", "atan2", "fmod",     "fmod",
+                              "logaddexp", "floor_div", "floor_div", "remainder", "remainder"};
   const long long op = im.p(l, 0, 0, 0, 18);
-  if (op > 13) im.fail(l, "operation " + std::to_string(op) + " is not supported");
-  const bool reverse = op == 7 || op == 8 || op == 9 || op == 11 || op == 13;
+  const bool reverse = op == 7 || op == 8 || op == 9 || op == 11 || op == 13 || op == 16 || op == 18;
   if (im.p(l, 1, 0, 0, 1)) {
     Node& n = same_shape(l, im, "Binary");
     n.attrs["fn"] = std::string(fns[op]);
@@ -189,9 +192,10 @@ void binary_op(const Layer& l, Importer& im) {
 }
 
 void unary_op(const Layer& l, Importer& im) {
-  static const char* fns[] = {"abs", "neg", "floor", "ceil", "square", "sqrt", "rsqrt", "exp", "log", "sin",
-                              "cos", "tan", "asin", "acos", "atan", "reciprocal", "tanh", "log10", "round", "trunc"};
-  const long long op = im.p(l, 0, 0, 0, 19);
+  static const char* fns[] = {"abs",  "neg",  "floor", "ceil", "square", "sqrt",       "rsqrt", "exp",   "log",   "sin",
+                              "cos",  "tan",  "asin",  "acos", "atan",   "reciprocal", "tanh",  "log10", "round", "trunc",
+                              "sign", "expm1", "sinh", "asinh", "cosh",  "acosh",      "atanh", "log1p"};
+  const long long op = im.p(l, 0, 0, 0, 27);
   same_shape(l, im, "Unary").attrs["fn"] = std::string(fns[op]);
 }
 

@@ -83,34 +83,55 @@ void padding(const Layer& l, Importer& im) {
 void reshape(const Layer& l, Importer& im) {
   one_in_out(l, im);
   if (im.p(l, 3, 0, 0, 1)) im.fail(l, "the permuting reshape is not supported");
+  if (l.params.count(6) || l.strings.count(6)) im.fail(l, "shape expressions are not supported");
   const long long w = im.p(l, 0, -233, -233, 1 << 24), h = im.p(l, 1, -233, -233, 1 << 24), c = im.p(l, 2, -233, -233, 1 << 24);
-  if (im.p(l, 11, -233, -233, -233) != -233) im.fail(l, "4-D reshapes are not supported");
-  V shape;  // IR order: outermost first
-  if (c != -233) shape = {c, h, w};
+  const long long d = im.p(l, 11, -233, -233, 1 << 24);
+  V shape;  // IR order: outermost first; ncnn's rank follows the last id set (w, h, c, then d)
+  if (d != -233) shape = {c, d, h, w};
+  else if (c != -233) shape = {c, h, w};
   else if (h != -233) shape = {h, w};
   else if (w != -233) shape = {w};
   else im.fail(l, "no target shape");
-  for (auto d : shape)
-    if (d == -233 || d < -1) im.fail(l, "bad target shape");
+  for (auto v : shape)
+    if (v == -233 || v < -1) im.fail(l, "bad target shape");
   const int rank = static_cast<int>(shape.size());
   if (im.info(l.inputs[0]).rank != rank)
-    for (auto d : shape)
-      if (d == 0) im.fail(l, "0 (keep) between blobs of different ranks is not supported");
+    for (auto v : shape)
+      if (v == 0) im.fail(l, "0 (keep) between blobs of different ranks is not supported");
   Node& n = im.add(l, "Reshape", {in0(l, im)}, {l.outputs[0]});
   n.attrs["shape"] = shape;
   const std::int64_t ch = shape[0] > 0 ? shape[0] : (shape[0] == 0 ? im.info(l.inputs[0]).channels : -1);
   im.made(l.outputs[0], {rank, ch});
 }
 
+// ncnn's order types name the output's axes innermost first ("c w h": out w = in c, out h =
+// in w, out c = in h); the IR perm lists, outermost first, the input axis of each output axis.
+V permutation(const char* order, int rank) {
+  V perm{0};
+  for (int k = rank - 1; k >= 0; --k) {
+    const char a = order[k];
+    const std::int64_t in_axis = a == 'w' ? rank : a == 'h' ? rank - 1 : a == 'd' ? 2 : 1;
+    perm.push_back(in_axis);
+  }
+  return perm;
+}
+
 void permute(const Layer& l, Importer& im) {
   one_in_out(l, im);
   const int rank = im.info(l.inputs[0]).rank;
-  const long long type = im.p(l, 0, 0, 0, 5);
-  static const V perms3[] = {{0, 1, 2, 3}, {0, 1, 3, 2}, {0, 2, 1, 3}, {0, 2, 3, 1}, {0, 3, 1, 2}, {0, 3, 2, 1}};
-  V perm;
-  if (rank == 2 && type <= 1) perm = type == 0 ? V{0, 1, 2} : V{0, 2, 1};
-  else if (rank == 3) perm = perms3[type];
-  else im.fail(l, "unsupported permutation for a rank-" + std::to_string(rank) + " blob");
+  const long long type = im.p(l, 0, 0, 0, 23);
+  static const char* orders2[] = {"wh", "hw"};
+  static const char* orders3[] = {"whc", "hwc", "wch", "cwh", "hcw", "chw"};
+  static const char* orders4[] = {"whdc", "hwdc", "wdhc", "dwhc", "hdwc", "dhwc", "whcd", "hwcd",
+                                  "wchd", "cwhd", "hcwd", "chwd", "wdch", "dwch", "wcdh", "cwdh",
+                                  "dcwh", "cdwh", "hdcw", "dhcw", "hcdw", "chdw", "dchw", "cdhw"};
+  const char* order = nullptr;
+  if (rank == 1) order = "w";  // ncnn passes a vector through whatever the type
+  else if (rank == 2 && type <= 1) order = orders2[type];
+  else if (rank == 3 && type <= 5) order = orders3[type];
+  else if (rank == 4) order = orders4[type];
+  else im.fail(l, "order type " + std::to_string(type) + " does not exist for a rank-" + std::to_string(rank) + " blob");
+  const V perm = permutation(order, rank);
   im.add(l, "Transpose", {in0(l, im)}, {l.outputs[0]}).attrs["perm"] = perm;
   im.made(l.outputs[0], {rank, perm[1] == 1 ? im.info(l.inputs[0]).channels : -1});
 }
@@ -169,6 +190,7 @@ void crop(const Layer& l, Importer& im) {
   const int rank = info.rank;
   if (l.strings.count(19) || l.strings.count(20) || l.strings.count(21)) im.fail(l, "expression slices are not supported");
   const long long wo = im.p(l, 0, 0, 0, 1 << 24), ho = im.p(l, 1, 0, 0, 1 << 24), co = im.p(l, 2, 0, 0, 1 << 24);
+  if (rank > 3 && !l.params.count(9)) im.fail(l, "a 4-D blob is cut only in the starts/ends/axes form here");
   if (l.inputs.size() == 2) {
     const BlobInfo ref = im.info(l.inputs[1]);
     if (ref.rank != rank) im.fail(l, "a reference blob of another rank is not supported");

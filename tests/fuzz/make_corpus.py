@@ -36,6 +36,134 @@ for stem in ("compact-x4-nc4-nf16", "rrdb-x4-nb2-nf16-gc8"):
 put("ncnn", "fp32-tag", b"7767517\n3 3\nInput in 0 1 a\nConvolution c 1 1 a b 0=1 1=1 5=1 6=1\n"
     b"PReLU p 1 1 b c 0=1\n\0" + struct.pack("<I", 0) + struct.pack("<3f", 1, 2, 3))
 
+
+# ncnn graphs for the executor (issue 13): one seed per family shape and per layer group, with
+# weights (tagged fp32 or fp16 for weight blobs, raw fp32 for biases) and as .param only.
+def ncnn_seed(name, layers, fp16=False):
+    """layers: (type, name, bottoms, tops, params, weights); weights: a list of
+    ("t", count) tagged or ("r", count) raw float arrays, in ncnn's load order."""
+    blobs = {t for l in layers for t in l[3]}
+    lines = ["7767517", "%d %d" % (len(layers), len(blobs))]
+    bin_ = b""
+    k = 0
+    for ty, nm, bottoms, tops, params, weights in layers:
+        lines.append(" ".join([ty, nm, str(len(bottoms)), str(len(tops))] + bottoms + tops + ([params] if params else [])))
+        for kind, count in weights:
+            vals = [((k + i) * 37 % 17 - 8) / 32.0 for i in range(count)]
+            k += count
+            if kind == "t" and fp16:
+                bin_ += struct.pack("<I", 0x01306B47) + struct.pack("<%de" % count, *vals)
+                bin_ += b"\0" * ((4 - (2 * count) % 4) % 4)
+            elif kind == "t":
+                bin_ += struct.pack("<I", 0) + struct.pack("<%df" % count, *vals)
+            else:
+                bin_ += struct.pack("<%df" % count, *vals)
+    param = ("\n".join(lines) + "\n").encode()
+    put("ncnn", name, param + b"\0" + bin_)
+    put("ncnn", name + ".param-only", param)
+
+
+def conv(nm, b, t, cin, cout, k, extra="", dw=False, deconv=False, group=1):
+    ty = ("Deconvolution" if deconv else "Convolution") + ("DepthWise" if dw else "")
+    n = cout * cin // group * k * k
+    params = "0=%d 1=%d 5=1 6=%d%s%s" % (cout, k, n, " 7=%d" % group if dw else "", extra)
+    return (ty, nm, [b], [t], params, [("t", n), ("r", cout)])
+
+
+# Real-CUGAN's shape: valid convolutions, a stride-2 U-Net with an SE block (global average,
+# InnerProduct, BinaryOp mul of a 3-D by a 1-D blob), starts/ends/axes Crops, PixelShuffle.
+ncnn_seed("unet-se-cugan", [
+    ("Input", "in0", [], ["in0"], "", []),
+    conv("c1", "in0", "a", 3, 8, 3, " 9=2 -23310=1,1.000000e-01"),
+    ("Split", "s1", ["a"], ["a0", "a1"], "", []),
+    conv("down", "a0", "b", 8, 8, 2, " 3=2 9=2 -23310=1,1.000000e-01"),
+    ("Split", "s2", ["b"], ["b0", "b1"], "", []),
+    ("Pooling", "gap", ["b0"], ["g"], "0=1 4=1", []),
+    ("InnerProduct", "fc1", ["g"], ["h"], "0=2 1=1 2=16 9=1", [("t", 16), ("r", 2)]),
+    ("InnerProduct", "fc2", ["h"], ["k"], "0=8 1=1 2=16 9=4", [("t", 16), ("r", 8)]),
+    ("BinaryOp", "se", ["b1", "k"], ["m"], "0=2", []),
+    conv("up", "m", "u", 8, 8, 2, " 3=2 9=2 -23310=1,1.000000e-01", deconv=True),
+    ("Crop", "cr", ["a1"], ["ac"], "-23309=2,0,0 -23310=2,-233,-233 -23311=2,1,2", []),
+    ("BinaryOp", "skip", ["ac", "u"], ["v"], "0=0", []),
+    conv("last", "v", "w", 8, 12, 3),
+    ("PixelShuffle", "ps", ["w"], ["out0"], "0=2", []),
+], fp16=True)
+
+# waifu2x cunet's shape: reference-blob Crop, Scale with the scales as a second input,
+# Eltwise sum with coefficients, max pooling, a k4 s2 pad 3 Deconvolution at the end.
+ncnn_seed("unet-scale-waifu2x", [
+    ("Input", "Input1", [], ["x"], "0=-1 1=-1 2=3", []),
+    conv("c1", "x", "a", 3, 8, 3, " 9=2 -23310=1,1.000000e-01"),
+    ("Split", "s1", ["a"], ["a0", "a1", "a2"], "", []),
+    ("Pooling", "mp", ["a0"], ["p"], "0=0 1=2 2=2", []),
+    conv("c2", "p", "q", 8, 8, 3, " 4=1"),
+    ("Deconvolution", "up", ["q"], ["u"], "0=8 1=2 3=2 5=1 6=256", [("t", 256), ("r", 8)]),
+    ("Crop", "cr", ["a1", "u"], ["ac"], "0=0 1=0", []),
+    ("Pooling", "gap", ["u"], ["g"], "0=1 4=1", []),
+    ("InnerProduct", "fc", ["g"], ["k"], "0=8 1=1 2=64 9=4", [("t", 64), ("r", 8)]),
+    ("Split", "s2", ["k"], ["k0"], "", []),
+    ("Scale", "sc", ["ac", "k0"], ["sa"], "0=-233", []),
+    ("Crop", "cr2", ["a2", "sa"], ["a2c"], "0=0 1=0", []),
+    ("Eltwise", "sum", ["a2c", "sa"], ["e"], "0=1 -23301=2,2.000000e-01,1.000000e+00", []),
+    ("Split", "s3", ["e"], ["e0", "e1"], "", []),
+    ("Eltwise", "prod", ["e0", "e1"], ["e2"], "0=0", []),
+    ("Deconvolution", "out", ["e2"], ["Eltwise4"], "0=3 1=4 3=2 4=3 5=1 6=384", [("t", 384), ("r", 3)]),
+])
+
+# Activations, UnaryOp/BinaryOp (incl. types 14-18 and their scalar forms), Interp in all
+# three modes, Padding, Concat, depthwise convolution and deconvolution, Dropout, Noop.
+ncnn_seed("activations-resample", [
+    ("Input", "data", [], ["x"], "", []),
+    conv("c1", "x", "a", 3, 4, 3, " 4=1"),
+    ("ReLU", "r", ["a"], ["b"], "0=1.000000e-01", []),
+    ("PReLU", "pr", ["b"], ["c"], "0=4", [("r", 4)]),
+    ("Sigmoid", "sg", ["c"], ["d"], "", []),
+    ("Clip", "cl", ["d"], ["e"], "0=-5.000000e-01 1=5.000000e-01", []),
+    ("Swish", "sw", ["e"], ["f"], "", []),
+    ("HardSigmoid", "hs", ["f"], ["g"], "0=2.000000e-01 1=5.000000e-01", []),
+    ("HardSwish", "hw", ["g"], ["h"], "", []),
+    ("Mish", "mi", ["h"], ["i"], "", []),
+    ("TanH", "th", ["i"], ["j"], "", []),
+    ("UnaryOp", "u0", ["j"], ["k"], "0=16", []),
+    ("UnaryOp", "u1", ["k"], ["k1"], "0=27", []),
+    ("BinaryOp", "b14", ["k1"], ["l"], "0=14 1=1 2=5.000000e-01", []),
+    ("BinaryOp", "b17", ["l"], ["l1"], "0=17 1=1 2=7.500000e-01", []),
+    ("BinaryOp", "b16", ["l1"], ["l2"], "0=16 1=1 2=2.000000e+00", []),
+    ("Dropout", "dr", ["l2"], ["m"], "0=5.000000e-01", []),
+    ("Noop", "no", ["m"], ["n"], "", []),
+    ("Split", "s", ["n"], ["n0", "n1", "n2"], "", []),
+    ("Interp", "nearest", ["n0"], ["o0"], "0=1 1=2.000000e+00 2=2.000000e+00", []),
+    ("Interp", "bilinear", ["n1"], ["o1"], "0=2 1=2.000000e+00 2=2.000000e+00 6=1", []),
+    ("Interp", "bicubic", ["n2"], ["o2c"], "0=3 1=2.000000e+00 2=2.000000e+00", []),
+    ("Padding", "pad", ["o2c"], ["o2p"], "0=1 1=1 2=1 3=1 4=2", []),
+    ("Crop", "crop", ["o2p"], ["o2"], "0=1 1=1 3=-233 4=-233 5=-233 6=1 7=1", []),
+    ("Concat", "cat", ["o0", "o1", "o2"], ["p"], "0=0", []),
+    conv("dw", "p", "q", 12, 12, 3, " 4=1", dw=True, group=12),
+    conv("dd", "q", "r2", 12, 12, 3, " 4=1", dw=True, deconv=True, group=12),
+    ("BinaryOp", "b18", ["r2", "q"], ["s2"], "0=18", []),
+    conv("last", "s2", "output", 12, 3, 1),
+])
+
+# Layout: 4-D Reshape (11=) and Permute, back to 3-D, Softmax, Flatten on a side branch, the
+# offset Crop and a 2-D blob broadcast against a 4-D one.
+ncnn_seed("layout-4d", [
+    ("Input", "in0", [], ["x"], "0=8 1=8 2=3", []),
+    conv("c1", "x", "a", 3, 8, 1),
+    ("Split", "s", ["a"], ["a0", "a1", "a2"], "", []),
+    ("Reshape", "r4", ["a0"], ["b"], "0=8 1=8 11=2 2=4", []),
+    ("Permute", "p4", ["b"], ["c"], "0=6", []),
+    ("Crop", "c2", ["a1"], ["t2c"], "-23309=2,0,0 -23310=2,1,1 -23311=2,0,1", []),
+    ("Reshape", "r2", ["t2c"], ["t2"], "0=4 1=2", []),
+    ("BinaryOp", "bc", ["c", "t2"], ["d"], "0=0", []),
+    ("Softmax", "sm", ["d"], ["e"], "0=1 1=1", []),
+    ("Reshape", "r3", ["e"], ["f"], "0=8 1=8 2=8", []),
+    ("Flatten", "fl", ["a2"], ["g"], "", []),
+    ("Reshape", "rg", ["g"], ["h"], "0=8 1=-1", []),
+    ("BinaryOp", "bg", ["h"], ["h2"], "0=15 1=1 2=3.000000e+00", []),
+    ("Permute", "p2", ["h2"], ["h3"], "0=1", []),
+    ("Convolution", "last", ["f"], ["output"], "0=3 1=1 5=1 6=24", [("t", 24), ("r", 3)]),
+])
+
 # pytorch: zip (torch.save >= 1.6, with and without params_ema), legacy, TorchScript, ESRGAN keys.
 for name in ("compact-x2-nc2-nf8.pth", "compact-x2-nc2-nf8.params.pth", "compact-x2-nc2-nf8.bare-legacy.pth",
              "compact-x4-nc4-nf16.torchscript.pt", "rrdb-x4-nb2-nf16-gc8.esrgan-keys.pth"):

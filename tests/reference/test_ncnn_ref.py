@@ -322,6 +322,17 @@ class Layers(unittest.TestCase):
                   14: torch.logaddexp(x, y)}
         for k, v in expect.items():
             close(self, layer('BinaryOp', {0: k}, bottoms=2).forward([x, y])[0], v, 1e-5)
+        # 18: remainderf(y, x); 17 and 18 round the quotient to even: remainderf(5, 2) = 1, (7, 2) = -1
+        close(self, layer('BinaryOp', {0: 18}, bottoms=2).forward([y, x])[0], [-1.0, 1.0, -0.5])
+        close(self, layer('BinaryOp', {0: 17}, bottoms=2).forward([torch.tensor([5.0, 7.0]), torch.tensor([2.0, 2.0])])[0],
+              [1.0, -1.0])
+        # against a 4-D (c,d,h,w) blob: 1-D on c or w, 2-D (h,w) -> (h,w,1,1), 3-D (c,h,w) -> (c,h,w,1)
+        a4 = torch.randn(2, 3, 4, 5)
+        close(self, op.forward([a4, torch.arange(2.0)])[0], a4 + torch.arange(2.0).view(2, 1, 1, 1))
+        close(self, op.forward([torch.arange(5.0), a4])[0], a4 + torch.arange(5.0).view(1, 1, 1, 5))
+        close(self, op.forward([a4, torch.ones(2, 3)])[0], a4 + 1)
+        t3 = torch.randn(2, 3, 4)
+        close(self, op.forward([a4, t3])[0], a4 + t3.view(2, 3, 4, 1))
         close(self, layer('BinaryOp', {0: 7, 1: 1, 2: 10.0}).forward([x])[0], 10 - x)
         close(self, layer('BinaryOp', {0: 9, 1: 1, 2: 2.0}).forward([torch.tensor([3.0])])[0], [8.0])
 
@@ -431,6 +442,16 @@ class Layers(unittest.TestCase):
         close(self, layer('Permute', {0: 3}).forward([x])[0], x.permute(1, 2, 0))
         close(self, layer('Permute', {0: 2}).forward([x])[0], x.permute(1, 0, 2))
         close(self, layer('Permute', {0: 1}).forward([x])[0], x.permute(0, 2, 1))
+        # 4-D (c,d,h,w): Reshape with 11= (depth), 0 keeps, -1 infers
+        x4 = torch.arange(120.0).view(2, 3, 4, 5)
+        close(self, layer('Reshape', {0: 5, 1: 4, 11: 3, 2: 2}).forward([torch.arange(120.0).view(2, 6, 10)])[0], x4)
+        close(self, layer('Reshape', {0: 0, 1: -1, 11: 1, 2: 0}).forward([x4])[0], x4.reshape(2, 1, 12, 5))
+        # 4-D Permute, as ncnn's loops create the output: type 1 create(h, w, d, c), type 6
+        # create(w, h, c, d), type 9 create(c, w, h, d), type 23 create(c, d, h, w)
+        close(self, layer('Permute', {0: 1}).forward([x4])[0], x4.permute(0, 1, 3, 2))
+        close(self, layer('Permute', {0: 6}).forward([x4])[0], x4.permute(1, 0, 2, 3))
+        close(self, layer('Permute', {0: 9}).forward([x4])[0], x4.permute(1, 2, 3, 0))
+        close(self, layer('Permute', {0: 23}).forward([x4])[0], x4.permute(3, 2, 1, 0))
         close(self, layer('Softmax', {0: 0}).forward([x])[0], torch.softmax(x, 0), 1e-6)
         close(self, layer('Softmax', {0: 2, 1: 1}).forward([x])[0], torch.softmax(x, 2), 1e-6)
         with self.assertRaises(R.NcnnError):

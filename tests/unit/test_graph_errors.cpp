@@ -83,8 +83,12 @@ TEST(GraphErrors, AbsurdKernelsAndChannelCountsAllocateNothing) {
 TEST(GraphErrors, UnsupportedParameterValuesSayWhich) {
   auto e = load_error("Input in 0 1 x\nPooling p 1 1 x y 0=0 1=2 7=1\n", 2, 2);
   EXPECT_NE(e.find("adaptive"), std::string::npos) << e;
-  e = load_error("Input in 0 1 x\nBinaryOp b 1 1 x y 0=17 1=1 2=1\n", 2, 2);
-  EXPECT_NE(e.find("operation 17"), std::string::npos) << e;
+  e = load_error("Input in 0 1 x\nBinaryOp b 1 1 x y 0=19 1=1 2=1\n", 2, 2);
+  EXPECT_NE(e.find("parameter 0 = 19 is not a whole number in [0, 18]"), std::string::npos) << e;
+  e = load_error("Input in 0 1 x\nPermute p 1 1 x y 0=6\n", 2, 2);
+  EXPECT_NE(e.find("order type 6 does not exist for a rank-3 blob"), std::string::npos) << e;
+  e = load_error("Input in 0 1 x 0=4 1=6 2=2\nReshape r 1 1 x a 0=4 1=3 11=2 2=2\nCrop c 1 1 a y 0=1\n", 3, 3);
+  EXPECT_NE(e.find("starts/ends/axes"), std::string::npos) << e;
   e = load_error("Input in 0 1 x\nCrop c 1 1 x y 19=\"d0\" 20=\"d1\"\n", 2, 2);
   EXPECT_NE(e.find("expression"), std::string::npos) << e;
 }

@@ -73,6 +73,36 @@ TEST_F(GraphConv, DeconvolutionWeightsAreOutMajor) {
   expect_close(y, at::conv_transpose2d(x, w_ncnn.transpose(0, 1), b, 2, 1));
 }
 
+TEST_F(GraphConv, DeconvolutionAsSubpixelConvolutionEqualsTheTransposedOne) {
+  // Strides 2 and 3, kernels that are and are not multiples of the stride, symmetric and
+  // asymmetric cuts, output padding (where the shuffled result is too short and gets zeros):
+  // the sub-pixel path against ATen's transposed convolution and against the plain run.
+  struct Case {
+    int k, s, pl, pr, pt, pb, op;
+  };
+  for (const Case c : {Case{4, 2, 3, 3, 3, 3, 0}, Case{2, 2, 0, 0, 0, 0, 0}, Case{5, 3, 2, 2, 2, 2, 0}, Case{3, 2, 0, 1, 1, 0, 1},
+                       Case{4, 2, 0, 0, 0, 0, 1}, Case{6, 3, 1, 0, 2, 1, 2}}) {
+    SCOPED_TRACE(testing::Message() << "k" << c.k << " s" << c.s << " op" << c.op);
+    const at::Tensor w_ncnn = rnd({3, 5, c.k, c.k}), b = rnd({3}), x = rnd({1, 5, 6, 7});
+    Bin bin;
+    bin.tagged(w_ncnn);
+    bin.raw(b);
+    const std::string body = "Input in 0 1 x 2=5\nDeconvolution d 1 1 x y 0=3 1=" + std::to_string(c.k) + " 3=" + std::to_string(c.s) +
+                             " 4=" + std::to_string(c.pl) + " 15=" + std::to_string(c.pr) + " 14=" + std::to_string(c.pt) +
+                             " 16=" + std::to_string(c.pb) + " 18=" + std::to_string(c.op) + " 5=1 6=" + std::to_string(15 * c.k * c.k) + "\n";
+    const auto g = import(graph_text(2, 2, body), bin);
+    const at::Tensor y = run(g, x);
+    arch::NetOptions plain;
+    plain.plain = true;
+    const at::Tensor y_plain = graph::GraphRunner(g, plain).run(x).at(0);
+    at::Tensor full = at::conv_transpose2d(x, w_ncnn.transpose(0, 1), at::Tensor(), c.s);
+    full = at::constant_pad_nd(full, {0, c.op, 0, c.op}, 0.0) + b.view({1, 3, 1, 1});
+    const at::Tensor want = full.narrow(2, c.pt, full.size(2) - c.pt - c.pb).narrow(3, c.pl, full.size(3) - c.pl - c.pr);
+    expect_close(y, want);
+    expect_close(y_plain, want);
+  }
+}
+
 TEST_F(GraphConv, DeconvolutionDepthwiseWithOutputPadding) {
   // 2 groups, 2 inputs and 3 outputs per group, stored [g][out_g][in_g][k].
   const at::Tensor w_ncnn = rnd({2, 3, 2, 3, 3}), b = rnd({6}), x = rnd({1, 4, 5, 5});

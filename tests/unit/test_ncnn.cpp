@@ -1,5 +1,6 @@
 // ncnn reader: real fixtures parse to the right architecture; malformed files are
 // clear Error(Model)s naming the file, never crashes.
+#include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
 #include "temp_dir.hpp"
@@ -8,7 +9,9 @@
 #include <fstream>
 
 #include "golden/fixtures.hpp"
+#include "arch/network.hpp"
 #include "models/ncnn.hpp"
+#include "models/readers.hpp"
 #include "yamiro/error.hpp"
 #include "yamiro/model.hpp"
 
@@ -127,6 +130,21 @@ TEST_F(NcnnFiles, WrongActivationIsNotTheArchitecture) {
   EXPECT_EQ(m.info.arch, "Graph");
   EXPECT_EQ(m.info.scale, 4);
   EXPECT_EQ(load(param_, bin_), "");
+}
+
+TEST_F(NcnnFiles, ALayerOutsideTheLayoutIsNotDroppedSilently) {
+  // A Clip after the residual add: SRVGGNetCompact has no place for it, so the graph runs on
+  // the executor with the Clip (the hand-written mapping used to ignore it).
+  std::string param = replace(param_, "16 17", "17 18");
+  param = replace(param, "BinaryOp                 Add_out                  2 1 shuf base output",
+                  "BinaryOp                 Add_out                  2 1 shuf base sum\nClip clip 1 1 sum output 0=0 1=0.25");
+  const Model m = ncnn_from_bytes(param, bin_, "clip.param", "clip.bin");
+  ASSERT_EQ(m.info.arch, "Graph");
+  const auto net = arch::make_network(m.info, m.weights, arch::NetOptions{});
+  c10::InferenceMode guard;
+  const at::Tensor y = net->forward(at::rand({1, 3, 8, 8}));
+  EXPECT_LE(y.max().item<double>(), 0.25);
+  EXPECT_GE(y.min().item<double>(), 0.0);
 }
 
 namespace {

@@ -1,4 +1,5 @@
 // ATen kernels of Conv, ConvTranspose, Dense, Pool and GlobalPool.
+#include <algorithm>
 #include <limits>
 
 #include "arch/graph_kernels.hpp"
@@ -42,10 +43,30 @@ std::vector<at::Tensor> conv(const Node& n, const std::vector<at::Tensor>& in, c
   return {at::conv2d(x, weight, b ? *b : at::Tensor(), st, sym, d, n.i("group", 1))};
 }
 
+// The transposed convolution through its sub-pixel convolution (subpixel_weight): output
+// phase (ry, rx) of position (m, n) is a K x K correlation of the input padded by K-1, so the
+// full result is conv2d -> pixel_shuffle; rows past the full size are zeros, which is what
+// output padding adds; then the pads are cut and the bias added.
+at::Tensor deconv_subpixel(const Node& n, const at::Tensor& x, const at::Tensor& c, const at::Tensor* bias) {
+  const auto op = n.ints("output_padding", {0, 0}), p = n.ints("pads", {0, 0, 0, 0}), k = n.ints("kernel");
+  const std::int64_t s = n.ints("stride", {1, 1})[0], kk = c.size(2);
+  const std::int64_t oh = (x.size(2) - 1) * s + k[0] + op[0] - p[0] - p[2], ow = (x.size(3) - 1) * s + k[1] + op[1] - p[1] - p[3];
+  const std::int64_t bh = s * (x.size(2) + kk - 1), bw = s * (x.size(3) + kk - 1);  // what the conv makes
+  const bool fits = p[0] + oh <= bh && p[1] + ow <= bw;
+  at::Tensor cb;
+  if (bias && fits) cb = bias->repeat_interleave(s * s);
+  at::Tensor y = at::pixel_shuffle(at::conv2d(x, c, cb, 1, kk - 1), s);
+  if (!fits) y = at::constant_pad_nd(y, {0, std::max<std::int64_t>(0, p[1] + ow - bw), 0, std::max<std::int64_t>(0, p[0] + oh - bh)}, 0.0);
+  y = y.narrow(2, p[0], oh).narrow(3, p[1], ow);
+  if (bias && !fits) y = y + bias->view({1, -1, 1, 1});
+  return y;
+}
+
 std::vector<at::Tensor> deconv(const Node& n, const std::vector<at::Tensor>& in, const DeviceWeights& w) {
   const auto st = n.ints("stride", {1, 1}), d = n.ints("dilation", {1, 1});
   const auto op = n.ints("output_padding", {0, 0}), p = n.ints("pads", {0, 0, 0, 0});
   const at::Tensor* b = bias_of(w);
+  if (const auto sp = w.find("subpixel"); sp != w.end()) return {deconv_subpixel(n, in[0], sp->second, b)};
   const bool plain = op[0] == 0 && op[1] == 0 && p[0] == p[2] && p[1] == p[3];
   if (plain) return {at::conv_transpose2d(in[0], w.at("weight"), b ? *b : at::Tensor(), st, {p[0], p[1]}, 0, n.i("group", 1), d)};
   // Asymmetric cuts and output padding: the full result, the padding (bias only), then the cut.
@@ -85,6 +106,18 @@ std::vector<at::Tensor> global_pool(const Node& n, const std::vector<at::Tensor>
 }
 
 }  // namespace
+
+at::Tensor subpixel_weight(const Node& n, const at::Tensor& weight) {
+  if (n.op != "ConvTranspose" || n.i("group", 1) != 1 || n.ints("dilation", {1, 1}) != std::vector<std::int64_t>{1, 1}) return {};
+  const auto st = n.ints("stride", {1, 1});
+  if (st[0] != st[1] || st[0] < 2 || weight.dim() != 4) return {};
+  const std::int64_t s = st[0], in = weight.size(0), out = weight.size(1), kh = weight.size(2), kw = weight.size(3);
+  const std::int64_t k = (std::max(kh, kw) + s - 1) / s;
+  // w zero-extended to K*s taps; C[o][ry][rx][i][ty][tx] = w[i][o][s(K-1-ty)+ry][s(K-1-tx)+rx].
+  at::Tensor wz = at::zeros({in, out, k * s, k * s}, weight.options());
+  wz.narrow(2, 0, kh).narrow(3, 0, kw).copy_(weight);
+  return wz.view({in, out, k, s, k, s}).flip({2, 4}).permute({1, 3, 5, 0, 2, 4}).reshape({out * s * s, in, k, k}).contiguous();
+}
 
 std::vector<KernelEntry> conv_kernels() {
   return {{"Conv", &conv}, {"ConvTranspose", &deconv}, {"Dense", &dense}, {"Pool", &pool}, {"GlobalPool", &global_pool}};

@@ -76,6 +76,13 @@ Ins unary(const Node& n, const Ins& in, const DeviceWeights&) {
   if (fn == "gelu") return {at::gelu(x, n.s("approximate", "none"))};
   if (fn == "not") return {(x == 0).to(x.scalar_type())};
   if (fn == "sign") return {at::sign(x)};
+  if (fn == "expm1") return {at::expm1(x)};
+  if (fn == "sinh") return {at::sinh(x)};
+  if (fn == "asinh") return {at::asinh(x)};
+  if (fn == "cosh") return {at::cosh(x)};
+  if (fn == "acosh") return {at::acosh(x)};
+  if (fn == "atanh") return {at::atanh(x)};
+  if (fn == "log1p") return {at::log1p(x)};
   bad(n, "unknown function '" + fn + "'");
 }
 
@@ -89,6 +96,13 @@ at::Tensor apply(const Node& n, const std::string& fn, const at::Tensor& a, cons
   if (fn == "pow") return at::pow(a, b);
   if (fn == "atan2") return at::atan2(a, b);
   if (fn == "fmod") return at::fmod(a, b);
+  if (fn == "logaddexp") return at::logaddexp(a, b);
+  if (fn == "floor_div") return at::floor(a / b);  // as ncnn: floorf of the float quotient
+  if (fn == "remainder") {
+    // C's remainderf: a - n b with n = a / b rounded to nearest, ties to even (not Python's %).
+    const at::Tensor ad = a.to(at::kDouble), bd = b.to(at::kDouble);
+    return (ad - at::round(ad / bd) * bd).to(a.scalar_type());
+  }
   if (fn == "eq") return (a == b).to(a.scalar_type());
   if (fn == "lt") return (a < b).to(a.scalar_type());
   if (fn == "gt") return (a > b).to(a.scalar_type());

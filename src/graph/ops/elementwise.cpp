@@ -70,6 +70,9 @@ double binary_value(const Graph& g, const Node& n, const std::string& fn, double
   if (fn == "pow") return std::pow(a, b);
   if (fn == "fmod") return std::fmod(a, b);
   if (fn == "atan2") return std::atan2(a, b);
+  if (fn == "logaddexp") return std::max(a, b) + std::log1p(std::exp(std::min(a, b) - std::max(a, b)));
+  if (fn == "floor_div") return std::floor(a / b);
+  if (fn == "remainder") return std::remainder(a, b);
   if (fn == "eq") return a == b;
   if (fn == "lt") return a < b;
   if (fn == "gt") return a > b;
