@@ -266,8 +266,12 @@ int run_video(VideoFlags& f, const GlobalFlags& g) {
   if (f.output == "-" && isatty(STDOUT_FILENO)) throw Error(ErrorKind::Usage, "-o -: stdout is a terminal; pipe it into a program or a file");
 
   const EngineOptions options = to_engine_options(f.engine);
-  const Model model = load_model(f.engine.model, f.engine.trust_model);
+  // Ctrl-C from here on, model load included, ends the run with exit 130, nothing written.
+  VideoProgress progress;
+  watch_interrupts(progress.cancel);
+  const Model model = load_model_interruptible(f.engine.model, f.engine.trust_model, progress.cancel);
   Engine engine(model, options);
+  if (progress.cancel.load()) throw Error(ErrorKind::Interrupted, "interrupted while setting up the engine");
   const std::string output = f.output.empty() ? default_output(input, f.outscale > 0 ? f.outscale : engine.scale())
                                               : stream_name(f.output, "pipe:1");
   const bool direct = direct_output(output);
@@ -295,8 +299,6 @@ int run_video(VideoFlags& f, const GlobalFlags& g) {
   spdlog::info("{} on {} ({}, {} threads)", model.info.summary(), engine.setup().device, to_string(engine.setup().precision),
                engine.setup().threads);
 
-  VideoProgress progress;
-  watch_interrupts(progress.cancel);
   VideoResult r;
   try {
     ProgressDrawer drawer(progress, !g.no_progress && !g.quiet && isatty(STDERR_FILENO));
