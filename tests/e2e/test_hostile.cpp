@@ -591,6 +591,11 @@ TEST_F(Hostile, DamagedTwoChannelTiffFailsWithOneLine) {
     EXPECT_TRUE(has(r.err, path(name) + ": ")) << r.err;
     EXPECT_FALSE(fs::exists(path("o.png")));
   }
+  // The pixel cap holds for it as for any image (checked from the header, not decoded).
+  const Outcome big = upscale({path("whole.tif"), "-o", path("o.png"), "--max-pixels", "1000"});
+  EXPECT_EQ(big.code(), 1) << big.err;
+  EXPECT_TRUE(has(big.err, path("whole.tif") + ": 40x30 exceeds the limit of 1000 pixels")) << big.err;
+  EXPECT_FALSE(fs::exists(path("o.png")));
   // The same file whole is read.
   EXPECT_EQ(upscale({path("whole.tif"), "-o", path("o.png")}).code(), 0);
 }
