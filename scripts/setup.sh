@@ -7,6 +7,8 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git ca-certificates
   libtorch-dev
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
+  # gray+alpha TIFFs through libtiff (the libtiff6 OpenCV's imgcodecs links already)
+  libtiff-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libgtest-dev zlib1g-dev
   opencv-doc

@@ -54,8 +54,8 @@ int run_serve(const ServeFlags& f) {
   static std::atomic<bool> interrupted{false};  // outlives this function: the handler keeps its address
   watch_interrupts(interrupted);                // Ctrl-C while the model loads: exit 130 too
   serve::ModelCatalog catalog(f.engine.model, f.engine.trust_model);
-  auto engine = std::make_unique<Engine>(load_model(f.engine.model, f.engine.trust_model), options);
-  if (interrupted.load()) throw Error(ErrorKind::Interrupted, "interrupted while loading the model");
+  auto engine = std::make_unique<Engine>(load_model_interruptible(f.engine.model, f.engine.trust_model, interrupted), options);
+  if (interrupted.load()) throw Error(ErrorKind::Interrupted, "interrupted while setting up the engine");
   const EngineSetup setup = engine->setup();
   nlohmann::json info = system_profile();
   info["serve"] = {{"device", setup.device},

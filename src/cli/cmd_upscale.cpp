@@ -148,19 +148,7 @@ int run_upscale(const UpscaleFlags& f, const GlobalFlags& g) {
   // Ctrl-C while the model loads (seconds for a big one) ends the run as interrupted too.
   Progress progress;
   watch_interrupts(progress.cancel);
-  const auto interrupted = [&] { return Error(ErrorKind::Interrupted, "interrupted while loading the model"); };
-  Model model;
-  if (const char* fault = std::getenv("YAMIRO_TEST_FAULT"); fault && std::string(fault) == "slow-model-load") {
-    spdlog::debug("YAMIRO_TEST_FAULT: the model load is held for 3 s");  // the test signals then
-    std::this_thread::sleep_for(std::chrono::seconds(3));
-  }
-  try {
-    model = load_model(f.engine.model, f.engine.trust_model);
-  } catch (const Error&) {
-    if (progress.cancel.load()) throw interrupted();  // a read cut short by the signal (EINTR)
-    throw;
-  }
-  if (progress.cancel.load()) throw interrupted();
+  const Model model = load_model_interruptible(f.engine.model, f.engine.trust_model, progress.cancel);
   Engine engine(model, options);
   if (progress.cancel.load()) throw Error(ErrorKind::Interrupted, "interrupted while setting up the engine");
   naming.scale = f.image.outscale > 0 ? f.image.outscale : engine.scale();

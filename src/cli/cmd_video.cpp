@@ -183,8 +183,12 @@ int run_video(VideoFlags& f, const GlobalFlags& g) {
   if (f.output == "-" && isatty(STDOUT_FILENO)) throw Error(ErrorKind::Usage, "-o -: stdout is a terminal; pipe it into a program or a file");
 
   const EngineOptions options = to_engine_options(f.engine);
-  const Model model = load_model(f.engine.model, f.engine.trust_model);
+  // Ctrl-C from here on, model load included, ends the run with exit 130, nothing written.
+  VideoProgress progress;
+  watch_interrupts(progress.cancel);
+  const Model model = load_model_interruptible(f.engine.model, f.engine.trust_model, progress.cancel);
   Engine engine(model, options);
+  if (progress.cancel.load()) throw Error(ErrorKind::Interrupted, "interrupted while setting up the engine");
   const std::string output = f.output.empty() ? default_output(input, f.outscale > 0 ? f.outscale : engine.scale())
                                               : stream_name(f.output, "pipe:1");
   const bool direct = direct_output(output);
@@ -214,9 +218,9 @@ int run_video(VideoFlags& f, const GlobalFlags& g) {
 
   if (o.live) spdlog::info("{}: live, latency held under {:.3g} s (--max-latency); frames the network cannot keep up with are dropped", input, o.max_latency_s);
 
-  VideoProgress progress;
-  // Live: the first Ctrl-C finishes the output (trailer written, file kept), a second aborts.
-  watch_interrupts(progress.cancel, o.live ? &progress.finish : nullptr);
+  // Live, once the model is loaded: the first Ctrl-C finishes the output (trailer written,
+  // file kept), a second aborts. During the load every signal aborts (nothing to keep).
+  if (o.live) watch_interrupts(progress.cancel, &progress.finish);
   VideoResult r;
   try {
     ProgressWatch watch(progress, !g.no_progress && !g.quiet && isatty(STDERR_FILENO), f.json, o.live, line);

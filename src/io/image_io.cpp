@@ -15,6 +15,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "io/tiff_gray_alpha.hpp"
 #include "yamiro/error.hpp"
 #include "yamiro/image_header.hpp"
 #include "yamiro/io.hpp"
@@ -33,6 +34,8 @@ void swap_red_blue(T* px, const Image& image) {
   const std::size_t n = static_cast<std::size_t>(image.width) * image.height;
   for (std::size_t i = 0; i < n; ++i, px += image.channels) std::swap(px[0], px[2]);
 }
+
+bool is_tiff(const std::string& ext) { return ext == ".tif" || ext == ".tiff"; }
 
 int cv_type(const Image& image) { return CV_MAKETYPE(image.depth_bytes == 2 ? CV_16U : CV_8U, image.channels); }
 
@@ -140,14 +143,12 @@ Image decode_image(const std::vector<unsigned char>& bytes, const std::string& p
                                         " exceeds the limit of " + std::to_string(limits.max_pixels) +
                                         " pixels (--max-pixels); not decoded");
   }
-  // OpenCV would give a multi-page TIFF's first page and a gray+alpha TIFF without its
-  // alpha, saying nothing: both are refused, naming what the file holds.
+  // OpenCV would give a multi-page TIFF's first page, saying nothing: refused, naming the
+  // page count. A gray+alpha TIFF, whose alpha OpenCV's decoder drops, is read by libtiff.
   if (const int pages = tiff_page_count(bytes); pages > 1)
     throw Error(ErrorKind::Input, path + ": a TIFF of " + std::to_string(pages) +
                                       " pages (yamiro reads one-page images; split it first, e.g. with tiffsplit)");
-  if (tiff_samples_per_pixel(bytes) == 2)
-    throw Error(ErrorKind::Input, path + ": a gray+alpha (2-channel) TIFF, whose alpha OpenCV's decoder drops; "
-                                         "save it as PNG or as an RGBA TIFF");
+  if (tiff_samples_per_pixel(bytes) == 2) return decode_tiff_gray_alpha(bytes, path, limits.max_pixels);
   cv::Mat m;
   try {
     const LibraryOutputToLog quiet;  // libpng/libjpeg/libtiff complain on stderr
@@ -193,7 +194,7 @@ void check_output_format(const std::string& path) {
 namespace {
 
 // OpenCV's encoders take 1, 3 or 4 channels: gray+alpha goes to them as RGBA, or as gray to
-// JPEG, which has no alpha (yamiro's PNG encoder writes gray+alpha as it is).
+// JPEG, which has no alpha (yamiro's PNG encoder and libtiff write gray+alpha as it is).
 Image gray_alpha_for_opencv(const Image& ga, const std::string& ext) {
   const bool jpeg = ext == ".jpg" || ext == ".jpeg";
   Image out(ga.width, ga.height, jpeg ? 1 : 4, ga.depth_bytes);
@@ -260,6 +261,7 @@ std::vector<unsigned char> encode_image(Image image, const std::string& ext_in, 
   const std::string ext = lower_extension("x" + ext_in);
   check_output_format("image" + ext);
   if (ext == ".png" && own_png_encoder()) return encode_png(image);
+  if (is_tiff(ext) && image.channels == 2) return encode_tiff_gray_alpha(image, "encoding " + ext);
   std::vector<int> params;
   return encode_in_memory(to_encoder_input(image, ext, quality, params), ext, params, "encoding " + ext);
 }
@@ -270,6 +272,14 @@ void write_image(Image image, const std::string& path, int quality, bool overwri
   const std::string ext = lower_extension(path);
   if (ext == ".png" && own_png_encoder()) {  // streamed into the file (see png.hpp)
     write_stream_atomic(path, [&](const ByteSink& sink) { encode_png(image, sink); }, overwrite);
+    return;
+  }
+  if (is_tiff(ext) && image.channels == 2) {  // libtiff: OpenCV would write RGBA
+    if (image.data.size() <= kEncodeInMemoryBytes) {
+      write_file_atomic(path, encode_tiff_gray_alpha(image, path + ": encoding"), overwrite);
+      return;
+    }
+    write_file_atomic(path, [&](const std::string& tmp) { write_tiff_gray_alpha(image, tmp, path + ": encoding or writing"); }, overwrite);
     return;
   }
   std::vector<int> params;

@@ -16,6 +16,7 @@ extern "C" {
 #include <set>
 
 #include "video/sink.hpp"
+#include "video/source.hpp"
 
 namespace yamiro::video {
 namespace {
@@ -133,6 +134,7 @@ PacketScan scan_packets(const std::string& input, const VideoOptions& options) {
   for (unsigned i = 0; i < in->nb_streams; ++i)
     if (static_cast<int>(i) != vi) in->streams[i]->discard = AVDISCARD_ALL;
   PacketScan scan;
+  const bool dts_only = decode_times_only(in.get());  // the times Source stamps frames with
   const AVStream* st = in->streams[vi];
   scan.time_base = st->time_base;
   std::uint64_t h = 1469598103934665603ULL;
@@ -145,7 +147,7 @@ PacketScan scan_packets(const std::string& input, const VideoOptions& options) {
     if (r == AVERROR_EOF) break;
     if (r < 0) throw Error(ErrorKind::Input, input + ": unreadable while listing its keyframes: " + av_error_text(r));
     if (pkt->stream_index == vi) {
-      const std::int64_t t = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+      const std::int64_t t = pkt->pts != AV_NOPTS_VALUE && !dts_only ? pkt->pts : pkt->dts;
       if (t != AV_NOPTS_VALUE) {
         if (pkt->flags & AV_PKT_FLAG_KEY) scan.keys.push_back(scan.ts.size());
         scan.ts.push_back(t);

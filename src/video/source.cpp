@@ -34,6 +34,9 @@ int depth_of(AVPixelFormat f) {
 
 }  // namespace
 
+bool decode_times_only(const AVFormatContext* format) {
+  return format && format->iformat && format->iformat->name && std::strcmp(format->iformat->name, "avi") == 0;
+}
 
 Source::Source(const std::string& path, const VideoOptions& options, std::function<bool()> stop)
     : path_(path), options_(options), stop_(std::move(stop)), pkt_(make_packet()), frame_(make_frame()) {
@@ -98,6 +101,7 @@ Source::Source(const std::string& path, const VideoOptions& options, std::functi
     throw Error(ErrorKind::Input, path + ": " + std::to_string(width_) + "x" + std::to_string(height_) +
                                       " frames exceed the limit of " + std::to_string(options_.max_pixels) + " pixels");
   open_decoder();
+  stamp_in_order_ = decode_times_only(fmt_.get());
   depth_bytes_ = depth_of(dec_->pix_fmt) > 8 ? 2 : 1;
   colour_ = resolve_colour(par->color_space, par->color_range, dec_->pix_fmt, height_);
   // Streams other than the video are the caller's to map; none is discarded here.
@@ -159,6 +163,15 @@ bool Source::next(DecodedFrame& out, const std::function<void(AVPacket*)>& other
       // Timestamps are kept as they are (variable frame rate survives); a missing or
       // non-increasing one is repaired so that the encoder sees a strictly rising clock.
       std::int64_t pts = frame_->best_effort_timestamp;
+      // Packets with decode times only (AVI): the n-th frame out is shown at the n-th
+      // packet's time, as Video for Windows plays it. libavcodec's guess there is the time
+      // of the packet that pushed the frame out, one frame late behind a B-frame delay (and
+      // none for the last frame); after a seek to a keyframe, the guess of the keyframe's
+      // frame would not be the keyframe packet's time that the piece plan cuts at.
+      if (stamp_in_order_ && !packet_times_.empty()) {
+        pts = packet_times_.front();
+        packet_times_.pop_front();
+      }
       if (pts == AV_NOPTS_VALUE) pts = last_pts_ == AV_NOPTS_VALUE ? 0 : last_pts_ + std::max<std::int64_t>(last_duration_, 1);
       if (last_pts_ != AV_NOPTS_VALUE && pts <= last_pts_) {
         spdlog::debug("{}: frame {} has a non-increasing timestamp {}, moved after {}", path_, frames_out_, pts, last_pts_);
@@ -238,6 +251,8 @@ bool Source::next(DecodedFrame& out, const std::function<void(AVPacket*)>& other
     r = avcodec_send_packet(dec_.get(), pkt_.get());
     if (r < 0 && r != AVERROR(EAGAIN))
       damage("broken video packet at byte " + std::to_string(pkt_->pos) + ": " + av_error_text(r), true);
+    else if (stamp_in_order_ && pkt_->dts != AV_NOPTS_VALUE)
+      packet_times_.push_back(pkt_->dts);
   }
 }
 
@@ -249,6 +264,7 @@ void Source::set_range(std::int64_t start, std::int64_t end) {
   const int r = av_seek_frame(fmt_.get(), video_index_, start, AVSEEK_FLAG_BACKWARD);
   if (r < 0) throw Error(ErrorKind::Input, path_ + ": cannot seek to the piece's first keyframe: " + av_error_text(r));
   avcodec_flush_buffers(dec_.get());
+  packet_times_.clear();
 }
 
 ColourInfo resolve_colour(AVColorSpace space, AVColorRange range, AVPixelFormat fmt, int height) {

@@ -3,6 +3,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <string>
 
@@ -31,6 +32,12 @@ struct ColourInfo {
 // The colour a stream is decoded with: its tags, else BT.709 from 720 lines up and BT.601
 // below, limited range unless the pixel format is a full-range (yuvj) one.
 ColourInfo resolve_colour(AVColorSpace space, AVColorRange range, AVPixelFormat fmt, int height);
+
+// True for demuxers whose video packets carry decode times only (AVI: each chunk is one
+// frame slot in decode order; any pts libavformat reports there is a parser's guess). Their
+// frames are stamped in output order with the packets' times (see Source::next), and the
+// piece plan uses the same times.
+bool decode_times_only(const AVFormatContext* format);
 
 class Source {
  public:
@@ -92,6 +99,10 @@ class Source {
   std::int64_t broken_packets_ = 0, damaged_frames_ = 0;
   int read_errors_in_a_row_ = 0;
   std::int64_t range_start_ = AV_NOPTS_VALUE, range_end_ = AV_NOPTS_VALUE;
+  // decode_times_only(): the times of the packets sent to the decoder and not yet matched
+  // by a frame, in rising order (decode order is time order there).
+  bool stamp_in_order_ = false;
+  std::deque<std::int64_t> packet_times_;
 };
 
 }  // namespace yamiro::video

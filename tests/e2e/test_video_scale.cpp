@@ -219,6 +219,91 @@ TEST_F(VideoScale, PiecesRunConcurrentlyAndJoinedEqualOneRun) {
   EXPECT_EQ(hidden_files(), 0);
 }
 
+// Copies the video packets of the AVI `in` with first <= dts <= last, and its audio of that
+// span, into the AVI `out` (no re-encoding: the bitstream stays as it is), the span moved
+// to start at 0.
+void cut_avi(const std::string& in, const std::string& out, std::int64_t first, std::int64_t last) {
+  AVFormatContext* ic = nullptr;
+  av_ok(avformat_open_input(&ic, in.c_str(), nullptr, nullptr), "open input");
+  av_ok(avformat_find_stream_info(ic, nullptr), "stream info");
+  const int vi = av_find_best_stream(ic, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+  av_ok(vi, "video stream");
+  AVFormatContext* oc = nullptr;
+  av_ok(avformat_alloc_output_context2(&oc, nullptr, "avi", out.c_str()), "output");
+  for (unsigned i = 0; i < ic->nb_streams; ++i) {
+    AVStream* st = avformat_new_stream(oc, nullptr);
+    av_ok(avcodec_parameters_copy(st->codecpar, ic->streams[i]->codecpar), "parameters");
+    st->time_base = ic->streams[i]->time_base;
+    st->avg_frame_rate = ic->streams[i]->avg_frame_rate;
+    // AVI reads a non-zero block align as constant-size audio samples: the AC-3 packets
+    // (one frame each, smaller than its block align) would come back with wrong times.
+    if (st->codecpar->codec_type == AVMEDIA_TYPE_AUDIO) st->codecpar->block_align = 0;
+  }
+  av_ok(avio_open(&oc->pb, out.c_str(), AVIO_FLAG_WRITE), "open output");
+  av_ok(avformat_write_header(oc, nullptr), "header");
+  const AVRational vtb = ic->streams[vi]->time_base;
+  const double t0 = first * av_q2d(vtb), t1 = (last + 1) * av_q2d(vtb);
+  AVPacket* p = av_packet_alloc();
+  while (av_read_frame(ic, p) >= 0) {
+    const AVRational tb = ic->streams[p->stream_index]->time_base;
+    const std::int64_t t = p->dts != AV_NOPTS_VALUE ? p->dts : p->pts;
+    const bool keep = t != AV_NOPTS_VALUE && (p->stream_index == vi ? t >= first && t <= last
+                                                                     : t * av_q2d(tb) >= t0 && t * av_q2d(tb) < t1);
+    if (keep) {
+      const std::int64_t shift = av_rescale_q(first, vtb, tb);
+      if (p->dts != AV_NOPTS_VALUE) p->dts -= shift;
+      p->pts = p->pts != AV_NOPTS_VALUE ? p->pts - shift : p->dts;  // AVI stores neither: this only quiets the muxer
+      p->pos = -1;
+      av_packet_rescale_ts(p, tb, oc->streams[p->stream_index]->time_base);
+      av_ok(av_interleaved_write_frame(oc, p), "write");
+    }
+    av_packet_unref(p);
+  }
+  av_ok(av_write_trailer(oc), "trailer");
+  avio_closep(&oc->pb);
+  avformat_free_context(oc);
+  av_packet_free(&p);
+  avformat_close_input(&ic);
+}
+
+// Megamind.avi (opencv-doc): MPEG-4 with DivX packed B-frames in AVI, whose packets carry
+// decode times only; it used to be refused as a source of pieces (piece 0 of 3 decoded 97
+// frames where its packets promised 98: the frame at the cut belonged to neither piece).
+// The whole clip (270 frames at 720x528) takes minutes through even the smallest fixture
+// here, so the test cuts it without re-encoding: its packets 98..206 (109 frames, 4.5 s,
+// its keyframes 98, 154 and 200 and its AC-3 audio of that span), which makes 3 pieces of
+// 56, 46 and 7 frames. They run concurrently and, joined, equal one run in frame count,
+// timestamps, FFV1 pixels and audio.
+TEST_F(VideoScale, PackedBFrameAviPiecesJoinedEqualOneRun) {
+  const std::string megamind = "/usr/share/doc/opencv-doc/examples/data/Megamind.avi";
+  if (!fs::exists(megamind)) GTEST_SKIP() << megamind << " is missing (Debian's opencv-doc)";
+  const std::string in = path("mm.avi");
+  cut_avi(megamind, in, 98, 206);
+  const std::string flags = " -m " + kFixtures + "/compact-x2-nc2-nf8.safetensors --precision fp32 --tile 0 --outscale 1 --codec ffv1 ";
+  ASSERT_EQ(yamiro("-q video " + in + " -o " + path("single.mkv") + flags).code, 0);
+  const auto parts = pieces(in, 3, flags);
+  const std::int64_t expected[3] = {56, 46, 7};
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(parts[i]["status"], "done") << parts[i];
+    EXPECT_EQ(parts[i].value("frames", std::int64_t{0}), expected[i]) << "piece " << i << " cut at the keyframes";
+    if (i > 0) EXPECT_GT(parts[i].value("first_timestamp", 0.0), parts[i - 1].value("last_timestamp", 0.0));
+  }
+  const auto r = yamiro("-q video " + in + " --join " + path("p0.mkv") + " " + path("p1.mkv") + " " + path("p2.mkv") + " -o " +
+                        path("joined.mkv") + " --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const Frames single = frames_of(path("single.mkv")), joined = frames_of(path("joined.mkv"));
+  ASSERT_EQ(single.times.size(), 109u);
+  EXPECT_DOUBLE_EQ(single.times.front(), 0.0) << "the first frame at the first packet's time, as the AVI says";
+  EXPECT_EQ(joined.times, single.times);
+  EXPECT_EQ(joined.hashes, single.hashes) << "same pixels (FFV1)";
+  EXPECT_EQ(joined.facts.width, 720);
+  EXPECT_EQ(joined.facts.audio_streams, 1) << "the audio comes once, from the source";
+  EXPECT_EQ(joined.facts.audio_codec, "ac3");
+  EXPECT_GT(single.facts.audio_duration, 4.0);
+  EXPECT_NEAR(joined.facts.audio_duration, single.facts.audio_duration, 0.05);
+  EXPECT_EQ(hidden_files(), 0);
+}
+
 TEST_F(VideoScale, JoinNamesAMissingForeignMisplacedOrCutPieceAndWritesNothing) {
   // FFV1 makes a keyframe every 12 frames: 36 frames give 3 pieces.
   make_clip(path("clip.mkv"), vfr_clip(36), paint);
