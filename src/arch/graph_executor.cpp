@@ -175,11 +175,11 @@ std::vector<at::Tensor> GraphRunner::run(const at::Tensor& x, const Globals* glo
       shape[0] = in.at(0).size(0);
       out = {f.expand(shape)};
     } else if (s.conv3) {
-      const at::Tensor& x = in.at(0);
-      if (s.valid && (x.dim() != 4 || x.size(2) < 3 || x.size(3) < 3))
+      const at::Tensor& src = in.at(0);
+      if (s.valid && (src.dim() != 4 || src.size(2) < 3 || src.size(3) < 3))
         fail(*graph_, s.node, "the input is smaller than the 3x3 kernel");
-      out = {(*s.conv3)(x, s.epilogue)};
-      if (s.valid) out[0] = out[0].narrow(2, 1, x.size(2) - 2).narrow(3, 1, x.size(3) - 2);
+      out = {(*s.conv3)(src, s.epilogue)};
+      if (s.valid) out[0] = out[0].narrow(2, 1, src.size(2) - 2).narrow(3, 1, src.size(3) - 2);
     } else {
       out = s.run(*s.node, in, s.weights);
     }
