@@ -169,7 +169,12 @@ Cost cost(const Graph& g, int h, int w) {
 Contract probe(const Graph& g) {
   if (g.inputs.size() != 1) fail(g, nullptr, "the shape probe needs exactly one input");
   Contract c;
-  for (const auto& n : g.nodes) c.global_reduction = c.global_reduction || n.op == "GlobalPool" || n.op == "InstanceNorm";
+  // Image-global: a global pool, instance norm, and a Resize whose sample positions follow the
+  // whole input's size (align_corners maps by (in - 1) / (out - 1); tf_crop_and_resize by the
+  // roi of the image), so that a tile samples other positions than the whole image does.
+  for (const auto& n : g.nodes)
+    c.global_reduction = c.global_reduction || n.op == "GlobalPool" || n.op == "InstanceNorm" ||
+                         (n.op == "Resize" && (n.i("align_corners", 0) != 0 || n.attrs.count("roi") > 0));
   constexpr int kFirst = 128, kCount = 48;
   // Output side per input side (0 = no image output), then the smallest grid (multiple,
   // remainder) on which the output is exactly scale * (n - 2 * shrink): strided layers

@@ -107,7 +107,7 @@ struct Contract {
   int remainder = 0;
   int align = 1;             // the largest stride inside the graph (lcm): a shift of the input by a
                              // multiple of it shifts every feature map by whole positions
-  bool global_reduction = false;  // a GlobalPool (SE blocks): output depends on the whole input
+  bool global_reduction = false;  // a GlobalPool (SE blocks), InstanceNorm, align_corners/roi Resize: output depends on the whole input
 };
 // Throws Error(Model) when no input grid gives an image output of a whole scale 1..16.
 Contract probe(const Graph& g);

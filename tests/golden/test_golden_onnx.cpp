@@ -159,6 +159,22 @@ TEST(OnnxModels, TiledRunOfALocalNetworkMatchesUntiled) {
   EXPECT_LE(max_abs_diff(tiled.upscale(in).data, whole.upscale(in).data), 1e-5);
 }
 
+TEST(OnnxModels, AlignCornersResizeIsImageGlobal) {
+  // zoo-x2 resizes a feature map with align_corners to a computed size: its sample
+  // positions follow the whole image's size, so a tile differs from the whole image. The
+  // probe says so (tile auto then runs whole images); a local net stays local.
+  const Model zoo = load_model(onnx_file("zoo-x2.op13.onnx"));
+  EXPECT_TRUE(zoo.info.global_reduction);
+  EXPECT_FALSE(load_model(onnx_file("rrdb-x4.op13.onnx")).info.global_reduction);
+  EngineOptions o = exact_options();
+  Engine whole(zoo, o);
+  o.tile = 16;
+  o.tile_pad = 16;
+  Engine tiled(zoo, o);
+  const PlanarImage in = golden_input();
+  EXPECT_GT(max_abs_diff(tiled.upscale(in).data, whole.upscale(in).data), 1e-4);  // the difference is real
+}
+
 TEST(OnnxModels, ShapeArithmeticFollowsEachInputSize) {
   // The attention net cuts windows with shapes computed from the input: folded per shape.
   const Model m = load_model(onnx_file("attn-x2.op17.onnx"));
