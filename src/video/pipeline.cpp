@@ -146,6 +146,10 @@ VideoResult upscale_video(const std::string& input, const std::string& output, E
   std::int64_t first_pts = AV_NOPTS_VALUE, last_pts = 0, last_end = 0;
   video::LiveFigures figures(options.max_latency_s);
   const auto finishing = [&] { return live && progress.finish.load(); };
+  // An Interrupted error that is only the live stop (Ctrl-C once): what was read is finished normally.
+  const auto live_stop = [&](const Error& e) {
+    return e.kind() == ErrorKind::Interrupted && finishing() && !progress.cancel && !failure.failed();
+  };
 
   auto abort_all = [&] {
     fresh.close(true);
@@ -173,8 +177,7 @@ VideoResult upscale_video(const std::string& input, const std::string& output, E
       fresh.close();
       decoded.close();
     } catch (const Error& e) {
-      // Live: Ctrl-C stops the reading; what was read is finished normally.
-      if (e.kind() == ErrorKind::Interrupted && finishing() && !progress.cancel && !failure.failed()) {
+      if (live_stop(e)) {  // Ctrl-C stopped the reading
         fresh.close();
         decoded.close();
         return;
@@ -260,7 +263,7 @@ VideoResult upscale_video(const std::string& input, const std::string& output, E
     }
     upscaled.close();
   } catch (const Error& e) {
-    if (e.kind() == ErrorKind::Interrupted && finishing() && !progress.cancel && !failure.failed()) {
+    if (live_stop(e)) {
       upscaled.close();  // the frame under way is abandoned; those upscaled are written
     } else {
       failure.set(std::current_exception());
