@@ -28,13 +28,6 @@ std::string ratio_text(double a, double b) {
 class Reader : public detect::Reader {
  public:
   explicit Reader(const StateDict& sd) : detect::Reader(sd, "HAT") {}
-
-  // The first dimension of a tensor that must have `rank` dimensions.
-  std::int64_t rows(const std::string& key, std::size_t rank) {
-    const HostTensor& t = get(key);
-    if (t.shape.size() != rank || t.shape[0] < 1) fail(key + " has shape " + shape_text(t.shape));
-    return t.shape[0];
-  }
 };
 
 // What every block of every group must agree on.

@@ -25,12 +25,6 @@ bool thop_counter(const std::string& key) {
 class Reader : public detect::Reader {
  public:
   explicit Reader(const StateDict& sd) : detect::Reader(sd, "OmniSR") {}
-
-  std::int64_t rows(const std::string& key, std::size_t rank) {
-    const HostTensor& t = get(key);
-    if (t.shape.size() != rank || t.shape[0] < 1) fail(key + " has shape " + shape_text(t.shape));
-    return t.shape[0];
-  }
 };
 
 // What every block of every group must agree on.

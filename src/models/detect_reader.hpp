@@ -54,6 +54,13 @@ class Reader {
     return t;
   }
 
+  // The first dimension of a tensor that must have `rank` dimensions, or a failure.
+  std::int64_t rows(const std::string& key, std::size_t rank) {
+    const HostTensor& t = get(key);
+    if (t.shape.size() != rank || t.shape[0] < 1) fail(key + " has shape " + shape_text(t.shape));
+    return t.shape[0];
+  }
+
   // Weight and (optional) bias of a layer.
   void layer(const std::string& name, const std::vector<std::int64_t>& weight_shape, bool bias = true) {
     expect(name + ".weight", weight_shape);
